@@ -1,5 +1,49 @@
+using CommEazy.Edge;
+using CommEazy.Edge.Health;
+using CommEazy.Edge.LoadBalancing;
+using CommEazy.Edge.PublicFace;
+using CommEazy.Edge.Routing;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.LoadBalancing;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+builder.Services.AddOptions<EdgeOptions>()
+    .BindConfiguration(EdgeOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+builder.Services.AddProblemDetails();
+builder.Services.AddSingleton<IProxyConfigProvider, ProsodyProxyConfigProvider>();
+builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashLoadBalancingPolicy>();
+builder.Services.AddReverseProxy();
+builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
+
 var app = builder.Build();
+var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseWebSockets();
+app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
+
+// The public listener: the WebSocket route, /health (this Edge and its nodes) and host-meta. Nothing else.
+app.MapReverseProxy().RequireHost(edge.PublicHosts());
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
+    .RequireHost(edge.PublicHosts());
+app.MapHostMetaApi(edge.PublicHosts());
+app.MapFallback((HttpContext context, ILogger<Program> logger) =>
+{
+    Log.PathRefused(logger, context.Request.Method, context.Request.Path);
+    return TypedResults.Problem(title: "Forbidden", detail: "only /xmpp-websocket, /health and /.well-known/host-meta are served here",
+        statusCode: StatusCodes.Status403Forbidden);
+});
+
+// The internal listener: liveness, readiness and Prometheus metrics.
 app.MapDefaultEndpoints();
+
+Log.Started(app.Logger, edge.Nodes.Count, edge.PublicPort, edge.InternalPort);
 app.Run();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -20,6 +21,9 @@ public static class Extensions
 
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
+
+    /// <summary>Configuration key of the port that serves health and metrics to the orchestrator and Prometheus only.</summary>
+    public const string InternalPortKey = "InternalPort";
 
     /// <summary>Adds telemetry, health checks, service discovery and resilient HttpClients to a service.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -76,13 +80,18 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (every check must pass), <c>/alive</c> (the process answers) and <c>/metrics</c>
-    /// (Prometheus text format). Services whose public port is exposed map these on internal addresses only.
+    /// (Prometheus text format). When the configuration names an <c>InternalPort</c>, they answer only on that
+    /// listener, so a service's public port never shows its internals.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson });
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
-        app.MapPrometheusScrapingEndpoint();
+        var internalPort = app.Configuration.GetValue<int?>(InternalPortKey);
+        var internalHost = internalPort is { } port ? new[] { $"*:{port}" } : [];
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
+            .RequireHost(internalHost);
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") })
+            .RequireHost(internalHost);
+        app.MapPrometheusScrapingEndpoint().RequireHost(internalHost);
         return app;
     }
 }

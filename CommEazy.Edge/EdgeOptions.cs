@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CommEazy.Edge;
+
+/// <summary>Where the Edge listens, where it sends clients, and what it tells them.</summary>
+internal sealed class EdgeOptions
+{
+    public const string SectionName = "Edge";
+
+    /// <summary>The WebSocket URL apps are told to use (host-meta), e.g. <c>wss://chat.example.com/xmpp-websocket</c>.</summary>
+    [Required, Url]
+    public string PublicWebSocketUrl { get; set; } = "";
+
+    /// <summary>The port of the public listener; <c>/health</c> and host-meta answer there, everything but <c>/xmpp-websocket</c> is 403.</summary>
+    [Range(1, 65535)]
+    public int PublicPort { get; set; }
+
+    /// <summary>The port of the public TLS listener, when the Edge has a certificate (e.g. the ASP.NET Core development certificate).</summary>
+    [Range(1, 65535)]
+    public int? PublicHttpsPort { get; set; }
+
+    /// <summary>Host patterns of the public listeners, for <c>RequireHost</c>.</summary>
+    public string[] PublicHosts() => PublicHttpsPort is { } tls ? [$"*:{PublicPort}", $"*:{tls}"] : [$"*:{PublicPort}"];
+
+    /// <summary>The port of the internal listener (liveness, metrics); never exposed to apps.</summary>
+    [Range(1, 65535)]
+    public int InternalPort { get; set; }
+
+    /// <summary>The Prosody nodes, each reached over HTTP/1.1 at its WebSocket module.</summary>
+    [Required, MinLength(1)]
+    public List<ProsodyNode> Nodes { get; set; } = [];
+
+    /// <summary>How long an upgraded connection may carry no byte in either direction before the Edge cuts it.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(330);
+}
+
+/// <summary>One Prosody node behind the Edge.</summary>
+internal sealed class ProsodyNode
+{
+    /// <summary>The node id (the Aspire resource name, e.g. <c>prosody-1</c>); also the YARP destination id.</summary>
+    [Required, RegularExpression("^[a-z0-9-]{1,64}$")]
+    public string Id { get; set; } = "";
+
+    /// <summary>The node's HTTP base address, e.g. <c>http://prosody-1:5280</c>.</summary>
+    [Required, Url]
+    public string Address { get; set; } = "";
+}

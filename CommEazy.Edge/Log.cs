@@ -1,0 +1,14 @@
+namespace CommEazy.Edge;
+
+/// <summary>The Edge's log events (1xxx). Never a token, JID or user key in a message.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "WebSocket request refused: {Reason}")]
+    public static partial void WebSocketRefused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Edge routing to {NodeCount} Prosody nodes; public port {PublicPort}, internal port {InternalPort}")]
+    public static partial void Started(ILogger logger, int nodeCount, int publicPort, int internalPort);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Refused {Method} {Path}: not a public path")]
+    public static partial void PathRefused(ILogger logger, string method, string path);
+}

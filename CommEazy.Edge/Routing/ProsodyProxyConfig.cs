@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using CommEazy.Edge.LoadBalancing;
+
+namespace CommEazy.Edge.Routing;
+
+/// <summary>
+/// The Edge's one route and one cluster: <c>/xmpp-websocket</c> to the Prosody nodes, HTTP/1.1 only
+/// (Prosody's WebSocket module routes GET upgrades, never HTTP/2 extended CONNECT), picked by our own policy.
+/// </summary>
+internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) : IProxyConfigProvider
+{
+    public const string ClusterId = "prosody";
+    public const string RouteId = "xmpp-websocket";
+    public const string WebSocketPath = "/xmpp-websocket";
+
+    private readonly IProxyConfig _config = Build(options.Value);
+
+    public IProxyConfig GetConfig() => _config;
+
+    private static Snapshot Build(EdgeOptions edge)
+    {
+        var route = new RouteConfig
+        {
+            RouteId = RouteId,
+            ClusterId = ClusterId,
+            Match = new RouteMatch { Path = WebSocketPath, Methods = ["GET", "CONNECT"] },
+        };
+        var cluster = new ClusterConfig
+        {
+            ClusterId = ClusterId,
+            LoadBalancingPolicy = LoadBalancingPolicyNames.ConsistentHash,
+            Destinations = edge.Nodes.ToDictionary(n => n.Id, n => new DestinationConfig { Address = n.Address }),
+            HttpRequest = new ForwarderRequestConfig
+            {
+                Version = HttpVersion.Version11,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                ActivityTimeout = edge.IdleTimeout,
+            },
+            HealthCheck = new HealthCheckConfig
+            {
+                // HAProxy's "check inter 5s fall 3": a GET without upgrade makes mod_websocket answer 200.
+                Active = new ActiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Interval = TimeSpan.FromSeconds(5),
+                    Timeout = TimeSpan.FromSeconds(3),
+                    Path = WebSocketPath,
+                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                },
+            },
+            Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "3" },
+        };
+        return new Snapshot([route], [cluster]);
+    }
+
+    /// <summary>The Prosody node list is fixed for the life of the process, so the change token never fires.</summary>
+    private sealed class Snapshot(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters) : IProxyConfig
+    {
+        public IReadOnlyList<RouteConfig> Routes { get; } = routes;
+        public IReadOnlyList<ClusterConfig> Clusters { get; } = clusters;
+        public IChangeToken ChangeToken { get; } = new CancellationChangeToken(CancellationToken.None);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace CommEazy.Tests.Fixtures;
+
+/// <summary>
+/// The real CommEazy AppHost (PostgreSQL, Prosody, Edge, AuthBridge, PushGateway) started once for every
+/// integration test in the <see cref="CommEazyCluster"/> collection. Ports, secrets and volumes are fresh for
+/// each run, so it never touches a developer's own <c>dotnet run</c> cluster.
+/// </summary>
+public sealed class CommEazyAppFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
+
+    private DistributedApplication? _app;
+    private readonly List<string> _volumes = [];
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
+    public int EdgePort { get; } = FreeTcpPort();
+    public int AuthBridgePort { get; } = FreeTcpPort();
+    public FakeLogCollector Logs { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (DockerEnvironment.SkipReason is not null)
+        {
+            return;
+        }
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
+            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}"],
+            (options, _) => options.DisableDashboard = true);
+        builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+
+        _app = await builder.BuildAsync();
+        Logs = _app.Services.GetFakeLogCollector();
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await _app.StartAsync(cts.Token);
+        foreach (var resource in new[] { "postgres", "prosody-1", "authbridge", "edge", "pushgateway" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        await DockerEnvironment.RemoveVolumesAsync(_volumes);
+    }
+
+    /// <summary>The id of a running container resource, for <c>docker exec</c>.</summary>
+    public string ContainerId(string resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+            ? state.Snapshot.Properties.Single(p => p.Name == "container.id").Value?.ToString() ?? throw new InvalidOperationException($"{resource} has no container id")
+            : throw new InvalidOperationException($"{resource} is not known to the app host");
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Integration tests that share one running cluster.</summary>
+[CollectionDefinition(nameof(CommEazyCluster))]
+public sealed class CommEazyCluster : ICollectionFixture<CommEazyAppFixture>;

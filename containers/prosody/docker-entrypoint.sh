@@ -1,0 +1,132 @@
+#!/bin/bash
+# CommEazy Prosody entrypoint (runs as root, then execs as user prosody).
+#  1. renders /etc/prosody/prosody.cfg.lua from prosody.cfg.lua.tmpl and the environment
+#     (contract: README.md); a missing required variable stops the container with its name;
+#  2. makes a self-signed certificate for the domain when none is mounted (c2s on 5222 requires
+#     TLS; the apps come over WebSocket through the Edge, which terminates TLS);
+#  3. raises the open-file soft limit to the hard limit, then drops privileges with setpriv,
+#     which (unlike runuser/su and their PAM session) keeps that limit;
+#  4. execs `prosody -F`, or the command given (e.g. `prosodyctl check config`) as prosody.
+# The database password is never printed.
+set -euo pipefail -f # -f: no globbing of the space-separated lists
+shopt -u patsub_replacement 2>/dev/null || true # '&' in ${x//p/r} stays literal
+export LC_ALL=C                                  # byte-wise string handling below
+
+TEMPLATE=/etc/prosody/prosody.cfg.lua.tmpl
+CONFIG=/etc/prosody/prosody.cfg.lua
+CERTS=/etc/prosody/certs
+
+die() { echo "prosody-entrypoint: error: $*" >&2; exit 64; }
+log() { echo "prosody-entrypoint: $*" >&2; }
+require_env() { [ -n "${!1:-}" ] || die "required environment variable $1 is not set"; }
+
+# A Lua string literal for any byte string: everything but [A-Za-z0-9._@:/+-] as \ddd.
+lua_str() {
+	local s=$1 out='' c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+			[A-Za-z0-9._@:/+-]) out+=$c ;;
+			*) printf -v c '\\%03d' "'$c"; out+=$c ;;
+		esac
+	done
+	printf '"%s"' "$out"
+}
+# A Lua array of strings from space-separated words.
+lua_list() {
+	local out='{' w
+	for w in $1; do out+=" $(lua_str "$w");"; done
+	printf '%s }' "$out"
+}
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
+
+# Npgsql connection string -> DB_HOST DB_PORT DB_USER DB_PASS DB_NAME. Keys are matched like
+# Npgsql does (case-insensitive, spaces ignored, common synonyms); a value may be quoted
+# ("..." or '...', with doubled quotes inside); values cannot contain ';'.
+parse_connection_string() {
+	local rest=$1 part key value
+	DB_HOST='' DB_PORT=5432 DB_USER='' DB_PASS='' DB_NAME=''
+	while [ -n "$rest" ]; do
+		part=${rest%%;*}
+		if [ "$part" = "$rest" ]; then rest=''; else rest=${rest#*;}; fi
+		[ -n "$(trim "$part")" ] || continue
+		[[ $part == *=* ]] || die "ConnectionStrings__prosody: a part has no '=' (expected Key=Value;...)"
+		key=${part%%=*}; key=${key//[[:space:]]/}; key=${key,,}
+		value=$(trim "${part#*=}")
+		if [[ ${#value} -ge 2 && $value == \"*\" ]]; then value=${value:1:-1}; value=${value//\"\"/\"}
+		elif [[ ${#value} -ge 2 && $value == \'*\' ]]; then value=${value:1:-1}; value=${value//\'\'/\'}
+		fi
+		case $key in
+			host | server) DB_HOST=$value ;;
+			port) DB_PORT=$value ;;
+			username | user | userid | uid) DB_USER=$value ;;
+			password | pwd | psw) DB_PASS=$value ;;
+			database | db) DB_NAME=$value ;;
+			*) log "ConnectionStrings__prosody: ignoring key '$key'" ;;
+		esac
+	done
+	[ -n "$DB_HOST" ] || die "ConnectionStrings__prosody has no Host"
+	[ -n "$DB_USER" ] || die "ConnectionStrings__prosody has no Username"
+	[[ $DB_PORT =~ ^[0-9]{1,5}$ ]] || die "ConnectionStrings__prosody: Port is not a number"
+	[ -n "$DB_NAME" ] || DB_NAME=$DB_USER # Npgsql's default
+}
+
+render_config() {
+	require_env PROSODY_DOMAIN
+	require_env PROSODY_NODE_ID
+	require_env ConnectionStrings__prosody
+	[[ $PROSODY_DOMAIN =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] \
+		|| die "PROSODY_DOMAIN must be a lower-case DNS name, got '$PROSODY_DOMAIN'"
+	[[ $PROSODY_NODE_ID =~ ^[A-Za-z0-9_-]+$ ]] \
+		|| die "PROSODY_NODE_ID may hold only letters, digits, '-' and '_', got '$PROSODY_NODE_ID'"
+	local cidrs=${PROSODY_METRICS_ALLOW_CIDR:-127.0.0.0/8 ::1/128 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7} w
+	for w in $cidrs; do
+		[[ $w =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] || die "PROSODY_METRICS_ALLOW_CIDR: '$w' is not an address or CIDR"
+	done
+	for w in ${PROSODY_ADMINS:-}; do
+		[[ $w == ?*@?* ]] || die "PROSODY_ADMINS: '$w' is not a bare JID (user@domain)"
+	done
+	# shellcheck disable=SC2154 # set by the caller (checked by require_env above)
+	parse_connection_string "$ConnectionStrings__prosody"
+
+	local sql
+	sql="{ driver = \"PostgreSQL\"; host = $(lua_str "$DB_HOST"); port = $DB_PORT;"
+	sql+=" database = $(lua_str "$DB_NAME"); username = $(lua_str "$DB_USER"); password = $(lua_str "$DB_PASS"); }"
+	local text
+	text=$(<"$TEMPLATE")
+	text=${text//"{{DOMAIN}}"/"$(lua_str "$PROSODY_DOMAIN")"}
+	text=${text//"{{NODE_ID}}"/"$(lua_str "$PROSODY_NODE_ID")"}
+	text=${text//"{{ADMINS}}"/"$(lua_list "${PROSODY_ADMINS:-}")"}
+	text=${text//"{{METRICS_ALLOW_CIDR}}"/"$(lua_list "$cidrs")"}
+	text=${text//"{{SQL}}"/"$sql"}
+	! [[ $text =~ \{\{[A-Z_]+\}\} ]] || die "template has an unknown placeholder: ${BASH_REMATCH[0]}"
+
+	# Written as root, readable by root and the prosody group only (it holds the password).
+	local tmp
+	tmp=$(mktemp "$CONFIG.XXXXXX")
+	chmod 0640 "$tmp"; chgrp prosody "$tmp"
+	printf '%s\n' "$text" >"$tmp"
+	mv -f "$tmp" "$CONFIG"
+	log "config for $PROSODY_DOMAIN (node $PROSODY_NODE_ID, database $DB_NAME at $DB_HOST:$DB_PORT as $DB_USER)"
+}
+
+ensure_certificate() {
+	local crt=$CERTS/$PROSODY_DOMAIN.crt key=$CERTS/$PROSODY_DOMAIN.key
+	[ -s "$crt" ] && [ -s "$key" ] && return 0
+	[ -w "$CERTS" ] || { log "no certificate for $PROSODY_DOMAIN and $CERTS is read-only"; return 0; }
+	log "no certificate for $PROSODY_DOMAIN in $CERTS: making a self-signed one"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+		-subj "/CN=$PROSODY_DOMAIN" -addext "subjectAltName=DNS:$PROSODY_DOMAIN" \
+		-keyout "$key" -out "$crt" 2>/dev/null
+	chown root:prosody "$key" "$crt"; chmod 0640 "$key"; chmod 0644 "$crt"
+}
+
+[ "$(id -u)" = 0 ] || die "start the container as root: the entrypoint drops to user prosody itself"
+render_config
+ensure_certificate
+install -d -o prosody -g prosody -m 0750 /run/prosody /var/lib/prosody
+
+ulimit -Sn "$(ulimit -Hn)"
+[ $# -gt 0 ] || set -- prosody -F
+export HOME=/var/lib/prosody
+exec setpriv --reuid=prosody --regid=prosody --init-groups --no-new-privs -- "$@"
