@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CommEazy.AuthBridge.Firebase;
+
+namespace CommEazy.AuthBridge;
+
+/// <summary>The AuthBridge's meter and activity source, both named <c>CommEazy.AuthBridge</c>.</summary>
+internal sealed class AuthBridgeMetrics
+{
+    public const string Name = "CommEazy.AuthBridge";
+    public const string OutcomeAttribute = "auth.outcome";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Counter<long> _sessions;
+    private readonly Counter<long> _erasures;
+
+    public AuthBridgeMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Name);
+        _sessions = meter.CreateCounter<long>("commeazy.auth.sessions", "{session}",
+            "Session requests by outcome: issued, or why they were refused.");
+        _erasures = meter.CreateCounter<long>("commeazy.auth.erasures", "{account}",
+            "Account erasure requests by outcome: erased, or why they were refused.");
+    }
+
+    public void SessionIssued() => _sessions.Add(1, Outcome("issued"));
+
+    public void SessionRefused(TokenRejection rejection) => _sessions.Add(1, Outcome(rejection.MetricLabel()));
+
+    public void SessionUnavailable() => _sessions.Add(1, Outcome("database_unavailable"));
+
+    public void AccountErased() => _erasures.Add(1, Outcome("erased"));
+
+    public void ErasureRefused(TokenRejection rejection) => _erasures.Add(1, Outcome(rejection.MetricLabel()));
+
+    public void ErasureUnavailable() => _erasures.Add(1, Outcome("database_unavailable"));
+
+    private static KeyValuePair<string, object?> Outcome(string value) => new(OutcomeAttribute, value);
+}

@@ -1,0 +1,48 @@
+namespace CommEazy.AuthBridge;
+
+/// <summary>
+/// Every log line of the AuthBridge (EventIds 2000–2999). Never a token, password, key or JID: requests are
+/// correlated by <c>TokenHash</c>, the first 8 hex characters of the token's SHA-256.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2000, EventName = "SessionIssued", Level = LogLevel.Debug,
+        Message = "Session issued for token {TokenHash}")]
+    public static partial void SessionIssued(ILogger logger, string tokenHash);
+
+    [LoggerMessage(EventId = 2001, EventName = "AccountProvisioned", Level = LogLevel.Information,
+        Message = "Account provisioned ({Outcome}) for token {TokenHash}")]
+    public static partial void AccountProvisioned(ILogger logger, string outcome, string tokenHash);
+
+    [LoggerMessage(EventId = 2002, EventName = "AccountErased", Level = LogLevel.Information,
+        Message = "Account erased for token {TokenHash}: {RowCount} rows deleted")]
+    public static partial void AccountErased(ILogger logger, string tokenHash, int rowCount);
+
+    [LoggerMessage(EventId = 2003, EventName = "TokenRejected", Level = LogLevel.Debug,
+        Message = "Token {TokenHash} rejected: {Reason}")]
+    public static partial void TokenRejected(ILogger logger, string tokenHash, string reason);
+
+    [LoggerMessage(EventId = 2004, EventName = "DatabaseUnavailable", Level = LogLevel.Warning,
+        Message = "Account database unavailable; answering 503")]
+    public static partial void DatabaseUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2010, EventName = "SigningKeysRefreshed", Level = LogLevel.Information,
+        Message = "Fetched {KeyCount} Firebase signing keys, cached for {MaxAge}")]
+    public static partial void SigningKeysRefreshed(ILogger logger, int keyCount, TimeSpan maxAge);
+
+    [LoggerMessage(EventId = 2011, EventName = "SigningKeysRefreshFailed", Level = LogLevel.Warning,
+        Message = "Fetching Firebase signing keys failed ({ErrorType}: {Error}); keeping the previous keys")]
+    public static partial void SigningKeysRefreshFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(EventId = 2020, EventName = "DevTokenIssuerEnabled", Level = LogLevel.Warning,
+        Message = "Development token issuer enabled (kid {KeyId}); tokens it signs are trusted by this process only")]
+    public static partial void DevTokenIssuerEnabled(ILogger logger, string keyId);
+
+    [LoggerMessage(EventId = 2021, EventName = "DevTokensIgnored", Level = LogLevel.Warning,
+        Message = "DevTokens:Enabled is set outside the Development environment ({Environment}); ignored")]
+    public static partial void DevTokensIgnored(ILogger logger, string environment);
+
+    [LoggerMessage(EventId = 2022, EventName = "DevTokenIssued", Level = LogLevel.Debug,
+        Message = "Development token {TokenHash} issued")]
+    public static partial void DevTokenIssued(ILogger logger, string tokenHash);
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CommEazy.Tests.AuthBridge.Fakes;
+using Microsoft.Extensions.Options;
+
+namespace CommEazy.Tests.AuthBridge;
+
+/// <summary>The HTTP contract of the real Program, in memory (no database, no network).</summary>
+public sealed class AuthBridgeApiTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(null, "missing bearer token")]
+    [InlineData("Basic dXNlcjpwYXNz", "malformed authorization header")]
+    [InlineData("Bearer ", "missing bearer token")]
+    [InlineData("Bearer not.a.jwt!", "malformed token")]
+    [InlineData("Bearer garbage", "malformed token")]
+    public async Task PostSession_BadAuthorization_Returns401WithReason(string? authorization, string expectedDetail)
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production");
+        var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/session");
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        // Act
+        using var response = await client.SendAsync(request, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.NotEmpty(response.Headers.WwwAuthenticate);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("Firebase ID token rejected", problem.GetProperty("title").GetString());
+        Assert.Equal(expectedDetail, problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task PostSession_AuthorizationOver8KiB_Returns401BeforeParsing()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production");
+        var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/session");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + new string('a', 9 * 1024));
+
+        // Act
+        using var response = await client.SendAsync(request, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("authorization header too large", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task DeleteAccount_NoToken_Returns401()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production");
+        var client = factory.CreateClient();
+
+        // Act
+        using var response = await client.DeleteAsync("/v1/account", Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("missing bearer token", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task DevToken_ProductionEvenWhenEnabled_DoesNotExist()
+    {
+        // Arrange: DevTokens:Enabled = true must not matter outside Development.
+        await using var factory = new AuthBridgeFactory("Production", devTokensEnabled: true);
+        var client = factory.CreateClient();
+
+        // Act
+        using var token = await client.PostAsJsonAsync("/dev/token", new { uid = "u1", phoneNumber = "+31612345678" }, Ct);
+        using var keys = await client.GetAsync("/dev/keys", Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NotFound, token.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, keys.StatusCode);
+        Assert.Null(factory.Services.GetService(typeof(CommEazy.AuthBridge.DevTokens.DevTokenIssuer)));
+    }
+
+    [Fact]
+    public async Task DevToken_DevelopmentButNotEnabled_DoesNotExist()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development", devTokensEnabled: false);
+        var client = factory.CreateClient();
+
+        // Act
+        using var response = await client.PostAsJsonAsync("/dev/token", new { uid = "u1", phoneNumber = "+31612345678" }, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("", "+31612345678", "uid")]
+    [InlineData("u1", "0612345678", "phoneNumber")]
+    [InlineData("u1", "+1234567", "phoneNumber")]
+    [InlineData("u1", "+1234567890123456", "phoneNumber")]
+    public async Task DevToken_InvalidRequest_Returns400ValidationProblem(string uid, string phoneNumber, string invalidField)
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+
+        // Act
+        using var response = await client.PostAsJsonAsync("/dev/token", new { uid, phoneNumber }, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await ReadProblemAsync(response)).GetProperty("errors").TryGetProperty(invalidField, out _));
+    }
+
+    [Fact]
+    public async Task DevToken_Development_IssuesFirebaseShapedTokenTheSessionApiAccepts()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+
+        // Act
+        using var issued = await client.PostAsJsonAsync("/dev/token", new { uid = "DevUser1", phoneNumber = "+31612345678" }, Ct);
+        var idToken = (await issued.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("idToken").GetString()!;
+        var jwks = await client.GetFromJsonAsync<JsonElement>("/dev/keys", Ct);
+        using var session = new HttpRequestMessage(HttpMethod.Post, "/v1/session");
+        session.Headers.Authorization = new AuthenticationHeaderValue("Bearer", idToken);
+        using var response = await client.SendAsync(session, Ct);
+
+        // Assert: the token passes every check and provisioning meets the closed database port.
+        var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(idToken);
+        Assert.Equal("RS256", jwt.Alg);
+        Assert.StartsWith("commeazy-dev-", jwt.Kid);
+        Assert.Equal(jwt.Kid, jwks.GetProperty("keys")[0].GetProperty("kid").GetString());
+        Assert.Equal("https://securetoken.google.com/commeazy-test", jwt.Issuer);
+        Assert.Equal("DevUser1", jwt.GetPayloadValue<string>("user_id"));
+        Assert.Equal("phone", jwt.GetPayloadValue<JsonElement>("firebase").GetProperty("sign_in_provider").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Equal("Service temporarily unavailable", (await ReadProblemAsync(response)).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownPath_Returns404ProblemDetails()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production");
+        var client = factory.CreateClient();
+
+        // Act
+        using var response = await client.GetAsync("/v1/nothing-here", Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Startup_PasswordKeyTooShort_Fails()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production", passwordKey: "short");
+
+        // Act
+        var failure = Record.Exception(() => factory.CreateClient());
+
+        // Assert
+        Assert.IsType<OptionsValidationException>(failure);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("too-short-routing-key")]
+    [InlineData("                                        ")]
+    public async Task Startup_RoutingKeyMissingOrTooShort_Fails(string routingKey)
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Production", routingKey: routingKey);
+
+        // Act
+        var failure = Record.Exception(() => factory.CreateClient());
+
+        // Assert
+        Assert.IsType<OptionsValidationException>(failure);
+    }
+
+    private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+    }
+}
