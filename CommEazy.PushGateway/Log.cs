@@ -1,0 +1,53 @@
+using CommEazy.PushGateway.Providers;
+
+namespace CommEazy.PushGateway;
+
+/// <summary>
+/// The push gateway's log events (3xxx). Never a device token, JID, body or secret in a message: a device token
+/// appears only as <c>{TokenHash}</c>, the first 8 hex characters of its SHA-256 (<see cref="TokenHash"/>).
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Push providers enabled: {Providers}")]
+    public static partial void PushProvidersEnabled(ILogger logger, string providers);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
+        Message = "No push provider is configured (neither Push:Apns nor Push:Fcm): every push is answered as a temporary failure")]
+    public static partial void NoPushProviders(ILogger logger);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "No push provider is configured for platform {Platform}")]
+    public static partial void ProviderNotConfigured(ILogger logger, string platform);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "{Provider} delivered a {Kind} push to {TokenHash} in {ElapsedMs} ms")]
+    public static partial void PushDelivered(ILogger logger, string provider, string kind, string tokenHash, double elapsedMs);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "{Provider} rejected device token {TokenHash}: {StatusCode} {Reason}")]
+    public static partial void PushTokenRejected(ILogger logger, string provider, string tokenHash, int? statusCode, string reason);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning,
+        Message = "{Provider} push to {TokenHash} failed temporarily: {StatusCode} {Reason}; retry after {RetryAfter}")]
+    public static partial void PushTemporaryFailure(ILogger logger, string provider, string tokenHash, int? statusCode, string reason, TimeSpan? retryAfter);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error,
+        Message = "{Provider} push to {TokenHash} failed permanently: {StatusCode} {Reason} is not in the provider's outcome table")]
+    public static partial void PushPermanentFailure(ILogger logger, string provider, string tokenHash, int? statusCode, string reason);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Error, Message = "{Provider} cannot send a {Kind} push to platform {Platform}: {Reason}")]
+    public static partial void PushUnsupported(ILogger logger, string provider, string kind, string platform, string reason);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "{Provider} refused device token {TokenHash} before sending: {Reason}")]
+    public static partial void PushTokenMalformed(ILogger logger, string provider, string tokenHash, string reason);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Minted an APNs provider token for key {KeyId} ({Reason})")]
+    public static partial void ApnsProviderTokenMinted(ILogger logger, string keyId, string reason);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Warning,
+        Message = "APNs answered ExpiredProviderToken for a provider token issued at {IssuedAt:O}; minting a new one and retrying once")]
+    public static partial void ApnsProviderTokenExpired(ILogger logger, DateTimeOffset issuedAt);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Obtained an FCM access token for project {ProjectId}")]
+    public static partial void FcmAccessTokenFetched(ILogger logger, string projectId);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Error, Message = "Could not obtain an FCM access token for project {ProjectId}")]
+    public static partial void FcmAccessTokenFailed(ILogger logger, string projectId, Exception exception);
+}
