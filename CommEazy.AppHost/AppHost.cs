@@ -10,6 +10,9 @@ var xmppDomain = builder.AddParameter("xmpp-domain");
 var firebaseProjectId = builder.AddParameter("firebase-project-id");
 var passwordKey = builder.AddParameter("password-derivation-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+// The key behind every user key `u` (which node is a user's home); shared by the AuthBridge, the Edge and the nodes.
+var routingKey = builder.AddParameter("cluster-routing-key",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
 // Infrastructure: one database shared by every Prosody node (accounts, rosters, PEP; never messages).
 var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithDataVolume("commeazy-postgres-data");
@@ -27,6 +30,7 @@ var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithEnvironment("AuthBridge__XmppDomain", xmppDomain)
     .WithEnvironment("AuthBridge__WebSocketUrl", publicWebSocketUrl)
     .WithEnvironment("AuthBridge__PasswordKey", passwordKey)
+    .WithEnvironment("Cluster__RoutingKey", routingKey)
     .WithEnvironment("Firebase__ProjectId", firebaseProjectId)
     // The account table is created by Prosody when it first starts.
     .WaitFor(prosodyNodes[0]);

@@ -8,7 +8,7 @@ internal sealed class EdgeOptions
     public const string SectionName = "Edge";
 
     /// <summary>The WebSocket URL apps are told to use (host-meta), e.g. <c>wss://chat.example.com/xmpp-websocket</c>.</summary>
-    [Required, Url]
+    [Required, RegularExpression("^wss?://[^/?#\\s]+/\\S*$", ErrorMessage = "Edge:PublicWebSocketUrl must be an absolute ws:// or wss:// URL")]
     public string PublicWebSocketUrl { get; set; } = "";
 
     /// <summary>The port of the public listener; <c>/health</c> and host-meta answer there, everything but <c>/xmpp-websocket</c> is 403.</summary>
@@ -18,13 +18,6 @@ internal sealed class EdgeOptions
     /// <summary>The port of the public TLS listener, when the Edge has a certificate (e.g. the ASP.NET Core development certificate).</summary>
     [Range(1, 65535)]
     public int? PublicHttpsPort { get; set; }
-
-    /// <summary>Host patterns of the public listeners, for <c>RequireHost</c>.</summary>
-    public string[] PublicHosts() => PublicHttpsPort is { } tls ? [$"*:{PublicPort}", $"*:{tls}"] : [$"*:{PublicPort}"];
-
-    /// <summary>The port of the internal listener (liveness, metrics); never exposed to apps.</summary>
-    [Range(1, 65535)]
-    public int InternalPort { get; set; }
 
     /// <summary>The Prosody nodes, each reached over HTTP/1.1 at its WebSocket module.</summary>
     [Required, MinLength(1)]

@@ -6,8 +6,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "WebSocket request refused: {Reason}")]
     public static partial void WebSocketRefused(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Edge routing to {NodeCount} Prosody nodes; public port {PublicPort}, internal port {InternalPort}")]
-    public static partial void Started(ILogger logger, int nodeCount, int publicPort, int internalPort);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Edge routing to {NodeCount} Prosody nodes; public port {PublicPort}")]
+    public static partial void Started(ILogger logger, int nodeCount, int publicPort);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Refused {Method} {Path}: not a public path")]
     public static partial void PathRefused(ILogger logger, string method, string path);

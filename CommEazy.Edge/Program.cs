@@ -25,16 +25,17 @@ builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNode
 var app = builder.Build();
 var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
 
+// The internal listener (liveness, readiness, Prometheus metrics) branches off first; the rest is the public face.
+app.MapDefaultEndpoints();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebSockets();
 app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 
 // The public listener: the WebSocket route, /health (this Edge and its nodes) and host-meta. Nothing else.
-app.MapReverseProxy().RequireHost(edge.PublicHosts());
-app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
-    .RequireHost(edge.PublicHosts());
-app.MapHostMetaApi(edge.PublicHosts());
+app.MapReverseProxy();
+app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson });
+app.MapHostMetaApi();
 app.MapFallback((HttpContext context, ILogger<Program> logger) =>
 {
     Log.PathRefused(logger, context.Request.Method, context.Request.Path);
@@ -42,8 +43,5 @@ app.MapFallback((HttpContext context, ILogger<Program> logger) =>
         statusCode: StatusCodes.Status403Forbidden);
 });
 
-// The internal listener: liveness, readiness and Prometheus metrics.
-app.MapDefaultEndpoints();
-
-Log.Started(app.Logger, edge.Nodes.Count, edge.PublicPort, edge.InternalPort);
+Log.Started(app.Logger, edge.Nodes.Count, edge.PublicPort);
 app.Run();

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -80,18 +82,35 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (every check must pass), <c>/alive</c> (the process answers) and <c>/metrics</c>
-    /// (Prometheus text format). When the configuration names an <c>InternalPort</c>, they answer only on that
-    /// listener, so a service's public port never shows its internals.
+    /// (Prometheus text format). When the configuration names an <c>InternalPort</c>, they answer only on the
+    /// listener bound to that port (decided by the local port of the connection, not by the Host header, so a
+    /// proxy in front changes nothing), and a service's public port never shows its internals.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        var internalPort = app.Configuration.GetValue<int?>(InternalPortKey);
-        var internalHost = internalPort is { } port ? new[] { $"*:{port}" } : [];
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
-            .RequireHost(internalHost);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") })
-            .RequireHost(internalHost);
-        app.MapPrometheusScrapingEndpoint().RequireHost(internalHost);
+        if (app.Configuration.GetValue<int?>(InternalPortKey) is not { } internalPort)
+        {
+            MapHealthAndMetrics(app);
+            return app;
+        }
+        app.MapWhen(context => context.Connection.LocalPort == internalPort, internalListener =>
+        {
+            // The outer routing may already have picked a public endpoint (e.g. a fallback): route again here.
+            internalListener.Use((context, next) =>
+            {
+                context.SetEndpoint(null);
+                return next(context);
+            });
+            internalListener.UseRouting();
+            internalListener.UseEndpoints(endpoints => MapHealthAndMetrics(endpoints));
+        });
         return app;
+    }
+
+    private static void MapHealthAndMetrics(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson });
+        endpoints.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        endpoints.MapPrometheusScrapingEndpoint();
     }
 }

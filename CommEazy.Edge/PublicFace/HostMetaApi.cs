@@ -9,7 +9,7 @@ internal static class HostMetaApi
     private const string WebSocketRel = "urn:xmpp:alt-connections:websocket";
 
     /// <summary>Maps <c>/.well-known/host-meta</c> and <c>/.well-known/host-meta.json</c> on the public listener.</summary>
-    public static IEndpointRouteBuilder MapHostMetaApi(this IEndpointRouteBuilder app, string[] publicHosts)
+    public static IEndpointRouteBuilder MapHostMetaApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/.well-known/host-meta", (IOptions<EdgeOptions> options) =>
         {
@@ -21,12 +21,11 @@ internal static class HostMetaApi
                 </XRD>
                 """;
             return TypedResults.Text(xrd, "application/xrd+xml; charset=utf-8");
-        }).RequireHost(publicHosts);
+        });
 
         app.MapGet("/.well-known/host-meta.json", (IOptions<EdgeOptions> options) =>
             TypedResults.Json(new { links = new[] { new { rel = WebSocketRel, href = options.Value.PublicWebSocketUrl } } },
-                contentType: "application/json; charset=utf-8"))
-            .RequireHost(publicHosts);
+                contentType: "application/json; charset=utf-8"));
         return app;
     }
 }

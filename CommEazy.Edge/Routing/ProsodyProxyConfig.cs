@@ -28,7 +28,7 @@ internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) 
         {
             RouteId = RouteId,
             ClusterId = ClusterId,
-            Match = new RouteMatch { Path = WebSocketPath, Methods = ["GET", "CONNECT"] },
+            Match = new RouteMatch { Path = WebSocketPath },
         };
         var cluster = new ClusterConfig
         {

@@ -1,10 +1,11 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json.Serialization;
 
 namespace CommEazy.Tests.Fixtures;
 
 /// <summary>What the app gets from the AuthBridge: the XMPP credentials and where to connect.</summary>
-public sealed record AppSession(string Jid, string Password, string WebSocketUrl);
+public sealed record AppSession(string Jid, string Password, [property: JsonPropertyName("websocketUrl")] string WebSocketUrl);
 
 /// <summary>Signs a user in the way the app does: a phone-auth ID token (here from the dev issuer) exchanged for a session.</summary>
 internal static class AppSignIn

@@ -4,7 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Testing;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace CommEazy.Tests.Fixtures;
@@ -19,12 +19,23 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
 
     private DistributedApplication? _app;
+    private Exception? _startFailure;
     private readonly List<string> _volumes = [];
 
-    public DistributedApplication App => _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
+    /// <summary>
+    /// The running app. A start failure is thrown here, inside each test, rather than from <see cref="InitializeAsync"/>:
+    /// under <c>dotnet test</c> (VSTest) a collection fixture that throws makes its tests vanish from the report
+    /// instead of failing it.
+    /// </summary>
+    public DistributedApplication App => _startFailure is not null
+        ? throw new InvalidOperationException("the CommEazy cluster did not start: " + _startFailure.Message, _startFailure)
+        : _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
     public int EdgePort { get; } = FreeTcpPort();
     public int AuthBridgePort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
+
+    /// <summary>When every resource had become healthy.</summary>
+    public DateTimeOffset ReadyAt { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
@@ -32,6 +43,18 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         {
             return;
         }
+        try
+        {
+            await StartAsync();
+        }
+        catch (Exception e)
+        {
+            _startFailure = e;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
             [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}"],
             (options, _) => options.DisableDashboard = true);
@@ -45,8 +68,16 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         await _app.StartAsync(cts.Token);
         foreach (var resource in new[] { "postgres", "prosody-1", "authbridge", "edge", "pushgateway" })
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            try
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            }
+            catch (Exception e) when (e is DistributedApplicationException or OperationCanceledException)
+            {
+                throw new InvalidOperationException($"{resource} did not become healthy ({e.Message}). Its last log lines:\n{LastLines(resource, 40)}", e);
+            }
         }
+        ReadyAt = DateTimeOffset.UtcNow;
     }
 
     public async ValueTask DisposeAsync()
@@ -64,6 +95,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         App.ResourceNotifications.TryGetCurrentState(resource, out var state)
             ? state.Snapshot.Properties.Single(p => p.Name == "container.id").Value?.ToString() ?? throw new InvalidOperationException($"{resource} has no container id")
             : throw new InvalidOperationException($"{resource} is not known to the app host");
+
+    private string LastLines(string resource, int count) =>
+        string.Join('\n', Logs.GetSnapshot().Where(r => r.Category == $"CommEazy.AppHost.Resources.{resource}").TakeLast(count).Select(r => r.Message));
 
     private static int FreeTcpPort()
     {

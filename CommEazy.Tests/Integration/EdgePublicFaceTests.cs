@@ -19,7 +19,7 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var edge = cluster.App.CreateHttpClient("edge", "http");
 
-        using var response = await edge.GetAsync(path);
+        using var response = await edge.GetAsync(path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.False(response.Headers.Contains("Server"), "the Edge must not announce its server software");
@@ -31,8 +31,8 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var edge = cluster.App.CreateHttpClient("edge", "http");
 
-        var xrd = await edge.GetStringAsync("/.well-known/host-meta");
-        var json = await edge.GetStringAsync("/.well-known/host-meta.json");
+        var xrd = await edge.GetStringAsync("/.well-known/host-meta", TestContext.Current.CancellationToken);
+        var json = await edge.GetStringAsync("/.well-known/host-meta.json", TestContext.Current.CancellationToken);
 
         var expected = $"ws://localhost:{cluster.EdgePort}/xmpp-websocket";
         Assert.Contains($"rel='urn:xmpp:alt-connections:websocket' href='{expected}'", xrd);
@@ -45,10 +45,10 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var edge = cluster.App.CreateHttpClient("edge", "http");
 
-        using var response = await edge.GetAsync("/xmpp-websocket");
+        using var response = await edge.GetAsync("/xmpp-websocket", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("WebSocket", await response.Content.ReadAsStringAsync());
+        Assert.Contains("WebSocket", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -57,8 +57,8 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var edge = cluster.App.CreateHttpClient("edge", "http");
 
-        using var response = await edge.GetAsync("/health");
-        var body = await response.Content.ReadAsStringAsync();
+        using var response = await edge.GetAsync("/health", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("\"prosody-1\": \"healthy\"", body);
