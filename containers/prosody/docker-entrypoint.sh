@@ -99,6 +99,10 @@ render_config() {
 	text=${text//"{{ADMINS}}"/"$(lua_list "${PROSODY_ADMINS:-}")"}
 	text=${text//"{{METRICS_ALLOW_CIDR}}"/"$(lua_list "$cidrs")"}
 	text=${text//"{{SQL}}"/"$sql"}
+	cluster_config
+	text=${text//"{{MODULES_DISABLED}}"/"$MODULES_DISABLED"}
+	text=${text//"{{CLUSTER_GLOBAL}}"/"$CLUSTER_GLOBAL"}
+	text=${text//"{{CLUSTER_HOSTS}}"/"$CLUSTER_HOSTS"}
 	! [[ $text =~ \{\{[A-Z_]+\}\} ]] || die "template has an unknown placeholder: ${BASH_REMATCH[0]}"
 
 	# Written as root, readable by root and the prosody group only (it holds the password).
@@ -108,6 +112,64 @@ render_config() {
 	printf '%s\n' "$text" >"$tmp"
 	mv -f "$tmp" "$CONFIG"
 	log "config for $PROSODY_DOMAIN (node $PROSODY_NODE_ID, database $DB_NAME at $DB_HOST:$DB_PORT as $DB_USER)"
+}
+
+# Cluster mode (DESIGN.md §3): on when any PROSODY_CLUSTER_* / PROSODY_ROUTING_KEY variable is
+# set, and then all four are required. Sets MODULES_DISABLED, CLUSTER_GLOBAL, CLUSTER_HOSTS (Lua
+# text for the template) and writes the cluster CA, this node's certificate and its key (0640
+# root:prosody; never printed) to $CLUSTER_DIR. Without them: a single node, no s2s at all.
+CLUSTER_DIR=/etc/prosody/cluster
+cluster_config() {
+	MODULES_DISABLED='{ "offline"; "s2s"; }' CLUSTER_GLOBAL='' CLUSTER_HOSTS=''
+	if [ -z "${PROSODY_CLUSTER_CA_PEM:-}${PROSODY_CLUSTER_CERT_PEM:-}${PROSODY_CLUSTER_KEY_PEM:-}${PROSODY_ROUTING_KEY:-}" ]; then
+		log "single node (no PROSODY_CLUSTER_* variables): s2s disabled"
+		return 0
+	fi
+	local v
+	for v in PROSODY_CLUSTER_CA_PEM PROSODY_CLUSTER_CERT_PEM PROSODY_CLUSTER_KEY_PEM PROSODY_ROUTING_KEY; do
+		require_env "$v"
+	done
+	[[ $PROSODY_NODE_ID =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] \
+		|| die "PROSODY_NODE_ID must be a lower-case DNS label in a cluster (it is the cluster host), got '$PROSODY_NODE_ID'"
+	[[ $PROSODY_CLUSTER_CA_PEM == *"-----BEGIN CERTIFICATE-----"* ]] || die "PROSODY_CLUSTER_CA_PEM is not a PEM certificate"
+	[[ $PROSODY_CLUSTER_CERT_PEM == *"-----BEGIN CERTIFICATE-----"* ]] || die "PROSODY_CLUSTER_CERT_PEM is not a PEM certificate"
+	[[ $PROSODY_CLUSTER_KEY_PEM == *"PRIVATE KEY-----"* ]] || die "PROSODY_CLUSTER_KEY_PEM is not a PEM private key"
+	install -d -o root -g prosody -m 0750 "$CLUSTER_DIR"
+	printf '%s\n' "$PROSODY_CLUSTER_CA_PEM" >"$CLUSTER_DIR/ca.crt"
+	printf '%s\n' "$PROSODY_CLUSTER_CERT_PEM" >"$CLUSTER_DIR/node.crt"
+	( umask 0137; printf '%s\n' "$PROSODY_CLUSTER_KEY_PEM" >"$CLUSTER_DIR/node.key" )
+	chown root:prosody "$CLUSTER_DIR"/ca.crt "$CLUSTER_DIR"/node.crt "$CLUSTER_DIR"/node.key
+	chmod 0644 "$CLUSTER_DIR"/ca.crt "$CLUSTER_DIR"/node.crt; chmod 0640 "$CLUSTER_DIR"/node.key
+	local url=${PROSODY_PUBLIC_WEBSOCKET_URL:-} host=$PROSODY_NODE_ID
+	[ -z "$url" ] || [[ $url =~ ^wss?://[^[:space:]]+$ ]] || die "PROSODY_PUBLIC_WEBSOCKET_URL must be a ws:// or wss:// URL"
+	local h=${PROSODY_CLUSTER_HEARTBEAT:-2} t=${PROSODY_CLUSTER_MEMBER_TTL:-6}
+	[[ $h =~ ^[0-9]+$ && $t =~ ^[0-9]+$ ]] || die "PROSODY_CLUSTER_HEARTBEAT / PROSODY_CLUSTER_MEMBER_TTL must be whole seconds"
+	MODULES_DISABLED='{ "offline"; }' # s2s is disabled on the user domain instead (CLUSTER_HOSTS)
+	CLUSTER_GLOBAL="commeazy_cluster_host = $(lua_str "$host") -- this node's host on the s2s mesh
+commeazy_cluster_user_host = $(lua_str "$PROSODY_DOMAIN")
+commeazy_cluster_routing_key = $(lua_str "$PROSODY_ROUTING_KEY") -- secret (user keys, ?u=)
+commeazy_cluster_heartbeat = $h
+commeazy_cluster_member_ttl = $t"
+	[ -z "$url" ] || CLUSTER_GLOBAL+="
+commeazy_cluster_public_websocket_url = $(lua_str "$url")"
+	CLUSTER_GLOBAL+='
+s2s_ports = { 5269 } -- the container network only (not published)
+s2s_interfaces = { "*" }
+s2s_require_encryption = true
+s2s_secure_auth = true -- certificates of the private cluster CA: TLS + SASL EXTERNAL, no dialback'
+	CLUSTER_HOSTS='-- Cluster routing: every stanza for a user is handled on its home node.
+modules_enabled = { "commeazy_cluster"; "commeazy_cluster_sessions"; }
+modules_disabled = { "offline"; "s2s"; } -- no s2s for the user domain: no federation
+
+---------- This node'"'"'s cluster host (s2s between nodes only) ----------
+Component '"$(lua_str "$host")"' "commeazy_cluster_link"
+	modules_enabled = { "s2s_auth_certs"; }
+	ssl = {
+		certificate = "'"$CLUSTER_DIR"'/node.crt";
+		key = "'"$CLUSTER_DIR"'/node.key";
+		cafile = "'"$CLUSTER_DIR"'/ca.crt"; -- only the private cluster CA is trusted
+	}'
+	log "cluster node $PROSODY_NODE_ID (cluster host $host, s2s on 5269)"
 }
 
 ensure_certificate() {
