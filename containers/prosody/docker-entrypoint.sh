@@ -163,7 +163,8 @@ modules_disabled = { "offline"; "s2s"; } -- no s2s for the user domain: no feder
 
 ---------- This node'"'"'s cluster host (s2s between nodes only) ----------
 Component '"$(lua_str "$host")"' "commeazy_cluster_link"
-	modules_enabled = { "s2s_auth_certs"; }
+	-- certificates authenticate peers; XEP-0198 acks tell which forwards a dead peer never took
+	modules_enabled = { "s2s_auth_certs"; "smacks"; }
 	ssl = {
 		certificate = "'"$CLUSTER_DIR"'/node.crt";
 		key = "'"$CLUSTER_DIR"'/node.key";

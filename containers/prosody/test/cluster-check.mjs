@@ -63,6 +63,9 @@ await attempt("message b->a full", async () => {
   await within(5000, "full message", got); check("message b->a full", true);
 });
 await attempt("iq to full jid answered", async () => {
+  B.xmpp.on("stanza", (s) => { if (s.is("iq")) console.log("B got iq", s.toString()); });
+  A.xmpp.on("stanza", (s) => { if (s.is("iq")) console.log("A got iq", s.toString()); });
+  console.log("pinging", B.jid);
   const r = await within(5000, "ping result", A.xmpp.iqCaller.get(xml("ping", "urn:xmpp:ping"), B.jid));
   check("iq to full jid answered", r !== undefined);
 });
@@ -129,8 +132,8 @@ await attempt("see-other-uri move", async () => {
   const x = client({ service: url("prosody-1"), domain: DOMAIN, username: users.c, password: "pw-" + users.c, resource: "app" });
   x.on("error", () => {});
   let uri = null;
-  const closed = new Promise((resolve) => x.on("input", (d) => { const m = /see-other-uri=["']([^"']+)["']/.exec(d); if (m) { uri = m[1].replace(/&amp;/g, "&"); resolve(); } }));
-  await x.start().catch(() => {});
+  const closed = new Promise((resolve) => x.on("connect", () => x.socket.on("data", (d) => { const m = /see-other-uri=["']([^"']+)["']/.exec(d); if (m) { uri = m[1].replace(/&amp;/g, "&"); resolve(); } })));
+  x.start().catch(() => {});
   await within(5000, "see-other-uri", closed);
   await x.stop().catch(() => {});
   const u = new URL(uri).searchParams.get("u");

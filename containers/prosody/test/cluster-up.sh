@@ -27,7 +27,7 @@ for i in 1 2 3; do
 	printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' "$n" >"$DIR/$n.ext"
 	openssl x509 -req -in "$DIR/$n.csr" -CA "$DIR/ca.crt" -CAkey "$DIR/ca.key" -CAcreateserial -days 2 \
 		-extfile "$DIR/$n.ext" -out "$DIR/$n.crt" 2>/dev/null
-	docker run -d --name "cez-$n" --hostname "$n" --network "$NET" --network-alias "$n" -p "127.0.0.1:528$i:5280" \
+	docker run -d --name "cez-$n" --hostname "$n" --network "$NET" --network-alias "$n" -p "127.0.0.1:528$i:5280" ${MOUNT_MODULES:+-v "$here/../modules:/usr/local/lib/prosody/modules:ro"} \
 		-e PROSODY_DOMAIN=$DOMAIN -e PROSODY_NODE_ID=$n \
 		-e "ConnectionStrings__prosody=Host=cez-postgres;Port=5432;Username=postgres;Password=$PGPW;Database=prosody" \
 		-e "PROSODY_CLUSTER_CA_PEM=$(cat "$DIR/ca.crt")" -e "PROSODY_CLUSTER_CERT_PEM=$(cat "$DIR/$n.crt")" \
