@@ -10,19 +10,24 @@ var xmppDomain = builder.AddParameter("xmpp-domain");
 var firebaseProjectId = builder.AddParameter("firebase-project-id");
 var passwordKey = builder.AddParameter("password-derivation-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
-// The key behind every user key `u` (which node is a user's home); shared by the AuthBridge, the Edge and the nodes.
+// The key behind every user key `u` (which node is a user's home); shared by the AuthBridge and the nodes.
 var routingKey = builder.AddParameter("cluster-routing-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+// Authorises drain/undrain on a node's internal /cluster endpoint; shared by the nodes and the Edge.
+var clusterAdminSecret = builder.AddParameter("cluster-admin-secret",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 // Infrastructure: one database shared by every Prosody node (accounts, rosters, PEP; never messages).
 var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithDataVolume("commeazy-postgres-data");
 var prosodyDb = postgres.AddDatabase("prosody");
-var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 1), prosodyDb, xmppDomain);
-
-// Services
 var edgePort = settings.GetValue("EdgePort", 8080);
 // What apps are told to connect to; behind a TLS terminator or on a LAN, set CommEazy:PublicWebSocketUrl.
 var publicWebSocketUrl = settings["PublicWebSocketUrl"] ?? $"ws://localhost:{edgePort}/xmpp-websocket";
+// The cluster: N nodes serving one domain, each user homed on one of them (DESIGN.md §3).
+var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 3), prosodyDb,
+    new ProsodyClusterSettings(xmppDomain, routingKey, clusterAdminSecret, publicWebSocketUrl));
+
+// Services
 var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithPublicAndInternalEndpoints(settings.GetValue("AuthBridgePort", 8090))
     .WithHostEnvironment(builder)
@@ -51,6 +56,9 @@ builder.AddProject<Projects.CommEazy_Edge>("edge")
     .WithHostEnvironment(builder)
     .WithEnvironment("Edge__PublicPort", edgePort.ToString(System.Globalization.CultureInfo.InvariantCulture))
     .WithEnvironment("Edge__PublicWebSocketUrl", publicWebSocketUrl)
+    // Membership (who is live, who drains) comes from the nodes' heartbeats in the database.
+    .WithReference(prosodyDb)
+    .WithEnvironment("Edge__ClusterAdminSecret", clusterAdminSecret)
     .WithProsodyNodes(prosodyNodes);
 
 builder.Build().Run();

@@ -26,6 +26,26 @@ internal sealed class EdgeOptions
     /// <summary>How long an upgraded connection may carry no byte in either direction before the Edge cuts it.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(330);
+
+    /// <summary>How long the Edge waits for a node to accept a connection before treating the attempt as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan NodeConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a node may take to answer a WebSocket upgrade before the client is told 504 and retries.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often the Edge reads the nodes' heartbeats from PostgreSQL.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]
+    public TimeSpan MembershipPoll { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A node whose last heartbeat is older than this is not a member (the nodes use the same TTL).</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan MemberTtl { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>Authorises the Edge's drain/undrain calls to a node's internal <c>/cluster</c> endpoint.</summary>
+    [MinLength(16)]
+    public string? ClusterAdminSecret { get; set; }
 }
 
 /// <summary>One Prosody node behind the Edge.</summary>

@@ -11,4 +11,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Refused {Method} {Path}: not a public path")]
     public static partial void PathRefused(ILogger logger, string method, string path);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Cluster membership: {Members}")]
+    public static partial void MembershipChanged(ILogger logger, string members);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Cannot read the cluster membership from PostgreSQL ({Reason}); keeping the last view until it expires")]
+    public static partial void MembershipUnreadable(ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using CommEazy.Edge;
+using CommEazy.Edge.Cluster;
 using CommEazy.Edge.Health;
 using CommEazy.Edge.LoadBalancing;
 using CommEazy.Edge.PublicFace;
@@ -17,9 +18,18 @@ builder.Services.AddOptions<EdgeOptions>()
     .ValidateDataAnnotations()
     .ValidateOnStart();
 builder.Services.AddProblemDetails();
+// The nodes' heartbeats (who is live, who drains) are read from their database.
+builder.AddNpgsqlDataSource("prosody");
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<ClusterMembership>();
+builder.Services.AddSingleton<IClusterMembership>(sp => sp.GetRequiredService<ClusterMembership>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMembership>());
 builder.Services.AddSingleton<IProxyConfigProvider, ProsodyProxyConfigProvider>();
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashLoadBalancingPolicy>();
 builder.Services.AddReverseProxy();
+builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, NodeHttpClientFactory>();
+// A node sees few new upgrades per minute when idle: one failed connection must be enough to count.
+builder.Services.Configure<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>(o => o.MinimalTotalCountThreshold = 1);
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
 
 var app = builder.Build();
@@ -33,7 +43,13 @@ app.UseWebSockets();
 app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 
 // The public listener: the WebSocket route, /health (this Edge and its nodes) and host-meta. Nothing else.
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseUpgradeTimeout(edge.UpgradeTimeout);
+    proxy.UseLiveMembersOnly();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson });
 app.MapHostMetaApi();
 app.MapFallback((HttpContext context, ILogger<Program> logger) =>

@@ -10,8 +10,9 @@ namespace CommEazy.Edge.LoadBalancing;
 /// <summary>
 /// Sends each connection to its user's home node. With a user key <c>u</c> (query <c>?u=</c>, else header
 /// <c>X-CommEazy-User</c>; 32 lowercase hex characters, anything else is ignored) the node is picked by the
-/// cluster's shared <see cref="HomeNode"/> function over the available destinations (destination id = node id),
-/// the same answer every Prosody node computes. Without one (a client that skipped the AuthBridge) it falls back
+/// cluster's shared <see cref="HomeNode"/> function over the available destinations (destination id = node id):
+/// the live members the Edge can reach (<see cref="Cluster.LiveMembersOnly"/> filters them first), the same answer
+/// every Prosody node computes from the same heartbeats. Without one (a client that skipped the AuthBridge) it falls back
 /// to rendezvous hashing of the client IP (HAProxy's <c>balance source</c>); the node then moves the client to its
 /// home after login (see-other-uri). Both are rendezvous hashes: losing a node moves only the keys it held, so
 /// there is no ring to cache; a pick costs one hash per destination.

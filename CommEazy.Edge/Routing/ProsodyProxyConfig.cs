@@ -52,6 +52,13 @@ internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) 
                     Path = WebSocketPath,
                     Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
                 },
+                // A failed connection to a node takes it out at once, until the active checks bring it back.
+                Passive = new PassiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
+                    ReactivationPeriod = TimeSpan.FromSeconds(10),
+                },
             },
             Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "3" },
         };

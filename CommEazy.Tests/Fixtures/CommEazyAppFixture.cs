@@ -34,6 +34,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     public int AuthBridgePort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
 
+    /// <summary>The Prosody nodes' resource names (<c>prosody-1</c> …), which are also their cluster member ids.</summary>
+    public IReadOnlyList<string> Nodes { get; private set; } = [];
+
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
 
@@ -62,11 +65,12 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
+        Nodes = [.. builder.Resources.Select(r => r.Name).Where(n => n.StartsWith("prosody-", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
         _app = await builder.BuildAsync();
         Logs = _app.Services.GetFakeLogCollector();
         using var cts = new CancellationTokenSource(StartTimeout);
         await _app.StartAsync(cts.Token);
-        foreach (var resource in new[] { "postgres", "prosody-1", "authbridge", "edge", "pushgateway" })
+        foreach (var resource in (string[])["postgres", .. Nodes, "authbridge", "edge", "pushgateway"])
         {
             try
             {

@@ -115,25 +115,27 @@ render_config() {
 }
 
 # Cluster mode (DESIGN.md §3): on when any PROSODY_CLUSTER_* / PROSODY_ROUTING_KEY variable is
-# set, and then all four are required. Sets MODULES_DISABLED, CLUSTER_GLOBAL, CLUSTER_HOSTS (Lua
-# text for the template) and writes the cluster CA, this node's certificate and its key (0640
-# root:prosody; never printed) to $CLUSTER_DIR. Without them: a single node, no s2s at all.
+# set, and then all of CLUSTER_REQUIRED are. Sets MODULES_DISABLED, CLUSTER_GLOBAL, CLUSTER_HOSTS
+# (Lua text for the template) and writes the cluster CA, this node's certificate and its key
+# (0640 root:prosody; never printed) to $CLUSTER_DIR. Without them: a single node, no s2s at all.
 CLUSTER_DIR=/etc/prosody/cluster
+CLUSTER_REQUIRED="PROSODY_CLUSTER_CA_PEM PROSODY_CLUSTER_CERT_PEM PROSODY_CLUSTER_KEY_PEM PROSODY_ROUTING_KEY PROSODY_CLUSTER_ADMIN_SECRET"
 cluster_config() {
 	MODULES_DISABLED='{ "offline"; "s2s"; }' CLUSTER_GLOBAL='' CLUSTER_HOSTS=''
-	if [ -z "${PROSODY_CLUSTER_CA_PEM:-}${PROSODY_CLUSTER_CERT_PEM:-}${PROSODY_CLUSTER_KEY_PEM:-}${PROSODY_ROUTING_KEY:-}" ]; then
+	local v any=''
+	for v in $CLUSTER_REQUIRED; do any+=${!v:-}; done
+	if [ -z "$any" ]; then
 		log "single node (no PROSODY_CLUSTER_* variables): s2s disabled"
 		return 0
 	fi
-	local v
-	for v in PROSODY_CLUSTER_CA_PEM PROSODY_CLUSTER_CERT_PEM PROSODY_CLUSTER_KEY_PEM PROSODY_ROUTING_KEY; do
-		require_env "$v"
-	done
+	for v in $CLUSTER_REQUIRED; do require_env "$v"; done
 	[[ $PROSODY_NODE_ID =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] \
 		|| die "PROSODY_NODE_ID must be a lower-case DNS label in a cluster (it is the cluster host), got '$PROSODY_NODE_ID'"
 	[[ $PROSODY_CLUSTER_CA_PEM == *"-----BEGIN CERTIFICATE-----"* ]] || die "PROSODY_CLUSTER_CA_PEM is not a PEM certificate"
 	[[ $PROSODY_CLUSTER_CERT_PEM == *"-----BEGIN CERTIFICATE-----"* ]] || die "PROSODY_CLUSTER_CERT_PEM is not a PEM certificate"
 	[[ $PROSODY_CLUSTER_KEY_PEM == *"PRIVATE KEY-----"* ]] || die "PROSODY_CLUSTER_KEY_PEM is not a PEM private key"
+	[ ${#PROSODY_ROUTING_KEY} -ge 32 ] || die "PROSODY_ROUTING_KEY must be at least 32 characters"
+	[ ${#PROSODY_CLUSTER_ADMIN_SECRET} -ge 16 ] || die "PROSODY_CLUSTER_ADMIN_SECRET must be at least 16 characters"
 	install -d -o root -g prosody -m 0750 "$CLUSTER_DIR"
 	printf '%s\n' "$PROSODY_CLUSTER_CA_PEM" >"$CLUSTER_DIR/ca.crt"
 	printf '%s\n' "$PROSODY_CLUSTER_CERT_PEM" >"$CLUSTER_DIR/node.crt"
@@ -144,10 +146,12 @@ cluster_config() {
 	[ -z "$url" ] || [[ $url =~ ^wss?://[^[:space:]]+$ ]] || die "PROSODY_PUBLIC_WEBSOCKET_URL must be a ws:// or wss:// URL"
 	local h=${PROSODY_CLUSTER_HEARTBEAT:-2} t=${PROSODY_CLUSTER_MEMBER_TTL:-6}
 	[[ $h =~ ^[0-9]+$ && $t =~ ^[0-9]+$ ]] || die "PROSODY_CLUSTER_HEARTBEAT / PROSODY_CLUSTER_MEMBER_TTL must be whole seconds"
+	[ "$t" -gt "$h" ] || die "PROSODY_CLUSTER_MEMBER_TTL ($t) must be longer than PROSODY_CLUSTER_HEARTBEAT ($h)"
 	MODULES_DISABLED='{ "offline"; }' # s2s is disabled on the user domain instead (CLUSTER_HOSTS)
 	CLUSTER_GLOBAL="commeazy_cluster_host = $(lua_str "$host") -- this node's host on the s2s mesh
 commeazy_cluster_user_host = $(lua_str "$PROSODY_DOMAIN")
 commeazy_cluster_routing_key = $(lua_str "$PROSODY_ROUTING_KEY") -- secret (user keys, ?u=)
+commeazy_cluster_admin_secret = $(lua_str "$PROSODY_CLUSTER_ADMIN_SECRET") -- secret (/cluster)
 commeazy_cluster_heartbeat = $h
 commeazy_cluster_member_ttl = $t"
 	[ -z "$url" ] || CLUSTER_GLOBAL+="
@@ -156,9 +160,10 @@ commeazy_cluster_public_websocket_url = $(lua_str "$url")"
 s2s_ports = { 5269 } -- the container network only (not published)
 s2s_interfaces = { "*" }
 s2s_require_encryption = true
-s2s_secure_auth = true -- certificates of the private cluster CA: TLS + SASL EXTERNAL, no dialback'
+s2s_secure_auth = true -- certificates of the private cluster CA: TLS + SASL EXTERNAL, no dialback
+s2s_timeout = 10 -- a member that does not answer within this is treated as unreachable'
 	CLUSTER_HOSTS='-- Cluster routing: every stanza for a user is handled on its home node.
-modules_enabled = { "commeazy_cluster"; "commeazy_cluster_sessions"; }
+modules_enabled = { "commeazy_cluster"; "commeazy_cluster_sessions"; "commeazy_cluster_admin"; }
 modules_disabled = { "offline"; "s2s"; } -- no s2s for the user domain: no federation
 
 ---------- This node'"'"'s cluster host (s2s between nodes only) ----------

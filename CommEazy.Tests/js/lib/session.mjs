@@ -33,11 +33,14 @@ export function nextStanza(xmpp, match) {
 
 /**
  * Signs in and announces presence. `session` is `{ jid, password, websocketUrl }` as the AuthBridge returns it.
- * Returns `{ xmpp, jid, mechanism }`; `mechanism` is the SASL mechanism the library chose.
+ * Returns `{ xmpp, jid, mechanism }`; `mechanism` is the SASL mechanism the library chose. `beforeStart(xmpp)` may
+ * attach listeners before the first connection.
  */
-export async function signIn(session, { resource = "app" } = {}) {
+export async function signIn(session, { resource = "app", beforeStart = () => {} } = {}) {
   const [localpart, domain] = session.jid.split("@");
   const xmpp = client({ service: session.websocketUrl, domain, username: localpart, password: session.password, resource });
+  keepReconnecting(xmpp);
+  beforeStart(xmpp);
   const signedIn = { xmpp, jid: null, mechanism: null };
   xmpp.on("send", (el) => {
     if ((el.name === "auth" || el.name === "authenticate") && el.attrs.mechanism) signedIn.mechanism = el.attrs.mechanism;
@@ -45,12 +48,46 @@ export async function signIn(session, { resource = "app" } = {}) {
   xmpp.on("error", (err) => console.error(`[${localpart.slice(0, 6)}…] ${err.condition ?? err.message}`));
   xmpp.on("online", async (address) => {
     signedIn.jid = address.toString();
-    await xmpp.send(xml("presence"));
+    await smSettled(xmpp);
+    // The connection may already be gone again (a node going away): the next `online` announces presence.
+    await xmpp.send(xml("presence")).catch(() => {});
   });
   const online = new Promise((resolve) => xmpp.once("online", resolve));
   await xmpp.start();
   await online;
   return signedIn;
+}
+
+/**
+ * xmpp.js 0.14 gives up for good when a reconnect attempt fails before the WebSocket opens (the Edge answers 503 or
+ * 504 while a node is lost or the cluster admits a reconnect storm): it emits `error` and never tries again. The
+ * app must retry; this does what the README tells app developers to do: mark the attempt as a disconnect, which
+ * makes the reconnect module schedule the next one (after its delay, plus jitter so a crowd does not return in step).
+ */
+function keepReconnecting(xmpp) {
+  const { reconnect } = xmpp;
+  const attempt = reconnect.reconnect.bind(reconnect);
+  reconnect.reconnect = async () => {
+    try {
+      await attempt();
+    } catch (err) {
+      reconnect.delay = 1000 + Math.floor(Math.random() * 1000);
+      if (xmpp.status === "connecting") xmpp._status("disconnect", { clean: false, reason: err });
+      throw err;
+    }
+  };
+}
+
+/**
+ * Resolves once XEP-0198 is enabled (or given up on) for the new session. xmpp.js 0.14 emits `online` before it has
+ * enabled stream management; presence sent earlier makes the server's replies race the <enabled/> and the
+ * client's stanza count goes wrong (the server then closes the stream). Interim: see the README.
+ */
+async function smSettled(xmpp, ms = 3000) {
+  const sm = xmpp.streamManagement;
+  for (let waited = 0; sm && !sm.enabled && waited < ms; waited += 20) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export { xml };

@@ -1,0 +1,10 @@
+import { createHmac, createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+const KEY = "test-routing-key-not-a-secret-0123456789", DOMAIN = "commeazy.local", NODES = ["prosody-1","prosody-2","prosody-3"];
+const url = (node) => `ws://127.0.0.1:528${node.slice(-1)}/xmpp-websocket`;
+const userKey = (bare) => createHmac("sha256", KEY).update(bare).digest().subarray(0, 16).toString("hex");
+const homeOf = (bare) => { const u = userKey(bare); let best = null, bs = -1n; for (const m of NODES) { const s = createHash("sha256").update(`${m}\n${u}`).digest().readBigUInt64BE(0); if (best === null || s > bs) { best = m; bs = s; } } return best; };
+const pick = (prefix, node) => { for (let i = 0; ; i++) { const n = `${prefix}${i}`; if (homeOf(`${n}@${DOMAIN}`) === node) return n; } };
+const run = Date.now().toString(36);
+const mk = (p, node) => { const n = pick(p + run, node); execFileSync("docker", ["exec", "cez-prosody-1", "prosodyctl", "shell", "user", "create", `${n}@${DOMAIN}`, "pw-" + n]); return { jid: `${n}@${DOMAIN}`, password: "pw-" + n, websocketUrl: url(node) }; };
+console.log(JSON.stringify({ alice: mk("a", "prosody-1"), bob: mk("b", "prosody-2"), carol: mk("c", "prosody-1"), rounds: 20, nobody: "nobody" + run + "@" + DOMAIN, clusterHosts: NODES }));
