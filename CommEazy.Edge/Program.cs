@@ -21,9 +21,11 @@ builder.Services.AddSingleton<IProxyConfigProvider, ProsodyProxyConfigProvider>(
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashLoadBalancingPolicy>();
 builder.Services.AddReverseProxy();
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
+builder.Services.AddSingleton<EdgeMetrics>();
 
 var app = builder.Build();
 var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+app.Services.GetRequiredService<EdgeMetrics>(); // its observable gauges exist from the start
 
 // The internal listener (liveness, readiness, Prometheus metrics) branches off first; the rest is the public face.
 app.MapDefaultEndpoints();

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace CommEazy.Tests.Fixtures;
 
 /// <summary>
-/// The real CommEazy AppHost (PostgreSQL, Prosody, Edge, AuthBridge, PushGateway) started once for every
+/// The real CommEazy AppHost (PostgreSQL and its replica, Prosody, Coturn, Edge, AuthBridge, PushGateway, Prometheus and
+/// its exporters) started once for every
 /// integration test in the <see cref="CommEazyCluster"/> collection. Ports, secrets and volumes are fresh for
 /// each run, so it never touches a developer's own <c>dotnet run</c> cluster.
 /// </summary>
@@ -32,6 +33,8 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         : _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
     public int EdgePort { get; } = FreeTcpPort();
     public int AuthBridgePort { get; } = FreeTcpPort();
+    /// <summary>Coturn's published STUN/TURN port (UDP and TCP), what Prosody tells apps.</summary>
+    public int TurnPort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
 
     /// <summary>When every resource had become healthy.</summary>
@@ -56,7 +59,8 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private async Task StartAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
-            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}"],
+            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", $"--CommEazy:TurnPort={TurnPort}",
+             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true"],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
@@ -66,7 +70,7 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         Logs = _app.Services.GetFakeLogCollector();
         using var cts = new CancellationTokenSource(StartTimeout);
         await _app.StartAsync(cts.Token);
-        foreach (var resource in new[] { "postgres", "prosody-1", "authbridge", "edge", "pushgateway" })
+        foreach (var resource in HealthyResources)
         {
             try
             {
@@ -79,6 +83,10 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         }
         ReadyAt = DateTimeOffset.UtcNow;
     }
+
+    /// <summary>What must be healthy before a test runs (the replica has no health check: its test waits for its data).</summary>
+    private static readonly string[] HealthyResources =
+        ["postgres", "prosody-1", "coturn", "authbridge", "edge", "pushgateway", "postgres-exporter", "prometheus"];
 
     public async ValueTask DisposeAsync()
     {
