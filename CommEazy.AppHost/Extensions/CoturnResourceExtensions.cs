@@ -21,8 +21,8 @@ internal static class CoturnResourceExtensions
         builder.AddDockerfile(name, "../containers/coturn")
             .WithEnvironment("TURN_SECRET", sharedSecret)
             .WithEnvironment("TURN_REALM", realm)
-            .WithEndpoint(port: publicPort, targetPort: TurnPort, scheme: "turn", name: "turn", isProxied: false, protocol: ProtocolType.Udp)
-            .WithEndpoint(port: publicPort, targetPort: TurnPort, scheme: "turn", name: "turn-tcp", isProxied: false, protocol: ProtocolType.Tcp)
+            .WithEndpoint(port: publicPort, targetPort: TurnPort, scheme: "turn", name: "turn", isProxied: false, isExternal: true, protocol: ProtocolType.Udp)
+            .WithEndpoint(port: publicPort, targetPort: TurnPort, scheme: "turn", name: "turn-tcp", isProxied: false, isExternal: true, protocol: ProtocolType.Tcp)
             .WithHttpEndpoint(targetPort: MetricsPort, name: "metrics")
             .WithHttpHealthCheck("/metrics", endpointName: "metrics");
 

@@ -37,6 +37,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     public int TurnPort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
 
+    /// <summary>Receives the OTLP export (traces) of the C# services, as the Aspire dashboard would.</summary>
+    public OtlpReceiver Telemetry { get; private set; } = null!;
+
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
 
@@ -63,6 +66,8 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
              "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true"],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
+        Telemetry = await OtlpReceiver.StartAsync();
+        builder.WithOtlpExportTo(Telemetry.Endpoint);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
@@ -94,6 +99,10 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
         }
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }
