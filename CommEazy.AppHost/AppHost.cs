@@ -19,6 +19,7 @@ var routingKey = builder.AddParameter("cluster-routing-key",
 var turnSecret = builder.AddParameter("turn-shared-secret",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 var turnHost = builder.AddParameter("turn-host"); // what apps are told to reach Coturn at
+var prosodyAdmins = builder.AddParameter("prosody-admins"); // space-separated bare JIDs with the admin role
 var grafanaPassword = builder.AddParameter("grafana-admin-password",
     new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 
@@ -33,7 +34,8 @@ if (settings.GetValue("PostgresReplica", true))
 var turnPort = settings.GetValue("TurnPort", CoturnResourceExtensions.TurnPort);
 var coturn = builder.AddCoturn("coturn", turnSecret, xmppDomain, turnPort);
 var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 1), prosodyDb, xmppDomain)
-    .WithTurnServer(coturn, turnSecret, turnHost, turnPort);
+    .WithTurnServer(coturn, turnSecret, turnHost, turnPort)
+    .WithAdmins(prosodyAdmins);
 
 // Services
 var edgePort = settings.GetValue("EdgePort", 8080);
