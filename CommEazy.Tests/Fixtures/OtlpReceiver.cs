@@ -70,7 +70,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     {
                         attributes[key] = value;
                     }
-                    yield return new ExportedSpan(service, scope, Hex(span, 1), Hex(span, 2), Hex(span, 4), Text(span, 5) ?? "", (int)Varint(span, 6), attributes);
+                    yield return new ExportedSpan(service, scope, Hex(span, 1), Hex(span, 2), Hex(span, 4), Text(span, 5) ?? "", (int)(Varint(span, 6) ?? 0), attributes);
                 }
             }
         }
@@ -79,7 +79,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     private static (string Key, string Value) KeyValue(byte[] message)
     {
         var value = Fields(message, 2).FirstOrDefault();
-        string text = value is null ? "" : Text(value, 1) ?? (HasField(value, 3) ? Varint(value, 3).ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+        var text = value is null ? "" : Text(value, 1) ?? Varint(value, 3)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
         return (Text(message, 1) ?? "", text);
     }
 
@@ -103,22 +103,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
         return found;
     }
 
-    private static bool HasField(byte[] message, int number)
-    {
-        var input = new CodedInputStream(message);
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == number)
-            {
-                return true;
-            }
-            input.SkipLastField();
-        }
-        return false;
-    }
-
-    private static ulong Varint(byte[] message, int number)
+    /// <summary>The varint field <paramref name="number"/> of a protobuf message, or null when it is absent.</summary>
+    private static ulong? Varint(byte[] message, int number)
     {
         var input = new CodedInputStream(message);
         uint tag;
@@ -130,7 +116,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             }
             input.SkipLastField();
         }
-        return 0;
+        return null;
     }
 
     private static string? Text(byte[] message, int number) =>

@@ -28,7 +28,8 @@ CLOSED = re.compile(r"^closed \(2nd stage\)")
 PROCESSED = re.compile(r"^realm <[^>]*> user <([^>]*)>: incoming packet (\S+) processed, (success|error (\d+))")
 USAGE = re.compile(r"^(peer )?usage: realm=<[^>]*>, username=<[^>]*>, rp=(\d+), rb=(\d+), sp=(\d+), sb=(\d+)")
 # Per-request lines without a session prefix that carry a client's user name or address.
-CLIENT_NOISE = re.compile(r"^\d+: : (ERROR: check_stun_auth: Cannot find credentials|IPv[46]\. Local (reserved )?relay addr)")
+# coturn logs a client's wrong credential or denied peer as "ERROR:"; the 401/403 session line counts them.
+CLIENT_NOISE = re.compile(r"^\d+: : (ERROR: check_stun_auth: Cannot find credentials|ERROR: A peer IP \S+ denied|IPv[46]\. Local (reserved )?relay addr)")
 METHODS = {"ALLOCATE", "REFRESH", "CREATE_PERMISSION", "CHANNEL_BIND", "SEND", "CONNECT", "CONNECTION_BIND", "message"}
 
 
