@@ -107,6 +107,11 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }
 
+    /// <summary>The Prosody nodes the AppHost made (<c>prosody-1</c> … <c>prosody-N</c>, as many as CommEazy:ProsodyNodes).</summary>
+    public IReadOnlyList<string> ProsodyNodes =>
+        [.. App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ContainerResource>()
+            .Select(r => r.Name).Where(n => System.Text.RegularExpressions.Regex.IsMatch(n, "^prosody-[0-9]+$")).Order(StringComparer.Ordinal)];
+
     /// <summary>The id of a running container resource, for <c>docker exec</c>.</summary>
     public string ContainerId(string resource) =>
         App.ResourceNotifications.TryGetCurrentState(resource, out var state)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Aspire.Hosting.Testing;
+using CommEazy.Cluster;
 using CommEazy.Tests.Fixtures;
 
 namespace CommEazy.Tests.Operations;
@@ -15,7 +16,10 @@ public sealed class NodeMetricsTests(CommEazyAppFixture cluster)
         // Arrange
         using var authBridge = cluster.App.CreateHttpClient("authbridge", "http");
         var session = await AppSignIn.SessionAsync(authBridge, "MetricsUid" + Guid.NewGuid().ToString("N")[..8], "+15550000101");
-        var metricsUrl = new Uri(cluster.App.GetEndpoint("prosody-1", "http"), "/metrics");
+        // The user's home node (the Edge sends the connection there): its metrics are the ones that move.
+        var userKey = System.Web.HttpUtility.ParseQueryString(new Uri(session.WebSocketUrl).Query)["u"]!;
+        var home = HomeNode.Home(userKey, [.. cluster.ProsodyNodes])!;
+        var metricsUrl = new Uri(cluster.App.GetEndpoint(home, "http"), "/metrics");
         const int messages = 5;
 
         // Act
@@ -43,7 +47,7 @@ public sealed class NodeMetricsTests(CommEazyAppFixture cluster)
         // Assert: Prometheus has scraped the same series for the node.
         using var prometheus = PrometheusApi.For(cluster);
         await prometheus.WaitForAsync(
-            "prosody_mod_commeazy_node_metrics__stanzas_total{instance=\"prosody-1\",direction=\"in\",kind=\"message\",session=\"c2s\"}",
+            $"prosody_mod_commeazy_node_metrics__stanzas_total{{instance=\"{home}\",direction=\"in\",kind=\"message\",session=\"c2s\"}}",
             r => r.Count == 1 && r[0].Value >= messages, TimeSpan.FromSeconds(30));
     }
 

@@ -1,6 +1,4 @@
 using System.Text;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using CommEazy.Tests.Fixtures;
 using Microsoft.Extensions.Configuration;
@@ -27,8 +25,7 @@ internal sealed class ProductionChecklist(CommEazyAppFixture cluster)
     {
         var items = new List<ChecklistItem>();
         var domain = cluster.App.Services.GetRequiredService<IConfiguration>()["Parameters:xmpp-domain"]!;
-        var nodes = cluster.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .OfType<ContainerResource>().Where(r => System.Text.RegularExpressions.Regex.IsMatch(r.Name, "^prosody-[0-9]+$")).Select(r => r.Name).Order().ToList();
+        var nodes = cluster.ProsodyNodes;
         foreach (var node in nodes)
         {
             items.AddRange(CheckNode(node, domain));

@@ -11,8 +11,10 @@ public sealed class PrometheusScrapeTests(CommEazyAppFixture cluster)
     {
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var prometheus = PrometheusApi.For(cluster);
-        var expected = new[] { ("prometheus", "prometheus"), ("prosody", "prosody-1"), ("edge", "edge"), ("authbridge", "authbridge"),
-            ("pushgateway", "pushgateway"), ("postgres", "postgres-exporter"), ("coturn", "coturn") };
+        // Every Prosody node the AppHost made (CommEazy:ProsodyNodes), and each of the other scraped resources once.
+        var expected = cluster.ProsodyNodes.Select(n => ("prosody", n)).Concat([("prometheus", "prometheus"), ("edge", "edge"), ("authbridge", "authbridge"),
+            ("pushgateway", "pushgateway"), ("postgres", "postgres-exporter"), ("coturn", "coturn")]).ToArray();
+        Assert.Contains(("prosody", "prosody-1"), expected);
 
         // Act: wait until each target has been scraped at least once (2 s interval in tests).
         IReadOnlyList<(string Job, string Instance, string Health, string Error)> targets = [];
