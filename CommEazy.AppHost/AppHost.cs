@@ -1,4 +1,6 @@
-// CommEazy: apps ──ws──> edge ──ws──> prosody-N ──sql──> postgres <──sql── authbridge <──https── apps
+// CommEazy: apps ──ws──> edge ──ws──> prosody-N ──sql──> postgres (──> postgres-replica) <──sql── authbridge <──https── apps
+//           apps ──udp/tcp──> coturn (TURN credentials from prosody-N, XEP-0215)
+//           prometheus ──scrape──> everything ; grafana ──> prometheus
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -16,16 +18,32 @@ var routingKey = builder.AddParameter("cluster-routing-key",
 // Authorises drain/undrain on a node's internal /cluster endpoint; shared by the nodes and the Edge.
 var clusterAdminSecret = builder.AddParameter("cluster-admin-secret",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+// TURN REST: Coturn and every Prosody node share it; apps get 24 h credentials derived from it (XEP-0215).
+var turnSecret = builder.AddParameter("turn-shared-secret",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+var turnHost = builder.AddParameter("turn-host"); // what apps are told to reach Coturn at
+var prosodyAdmins = builder.AddParameter("prosody-admins"); // space-separated bare JIDs with the admin role
+var grafanaPassword = builder.AddParameter("grafana-admin-password",
+    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 
 // Infrastructure: one database shared by every Prosody node (accounts, rosters, PEP; never messages).
-var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithDataVolume("commeazy-postgres-data");
+var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithStreamingReplication().WithDataVolume("commeazy-postgres-data");
 var prosodyDb = postgres.AddDatabase("prosody");
+// A hot standby for failover and backups; CommEazy:PostgresReplica=false leaves it out on small machines.
+if (settings.GetValue("PostgresReplica", true))
+{
+    builder.AddPostgresReplica("postgres-replica", postgres);
+}
+var turnPort = settings.GetValue("TurnPort", CoturnResourceExtensions.TurnPort);
+var coturn = builder.AddCoturn("coturn", turnSecret, xmppDomain, turnPort);
 var edgePort = settings.GetValue("EdgePort", 8080);
 // What apps are told to connect to; behind a TLS terminator or on a LAN, set CommEazy:PublicWebSocketUrl.
 var publicWebSocketUrl = settings["PublicWebSocketUrl"] ?? $"ws://localhost:{edgePort}/xmpp-websocket";
 // The cluster: N nodes serving one domain, each user homed on one of them (DESIGN.md §3).
 var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 3), prosodyDb,
-    new ProsodyClusterSettings(xmppDomain, routingKey, clusterAdminSecret, publicWebSocketUrl));
+    new ProsodyClusterSettings(xmppDomain, routingKey, clusterAdminSecret, publicWebSocketUrl))
+    .WithTurnServer(coturn, turnSecret, turnHost, turnPort)
+    .WithAdmins(prosodyAdmins);
 
 // Services
 var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
@@ -44,13 +62,13 @@ if (builder.ExecutionContext.IsRunMode && builder.Environment.IsDevelopment())
     authBridge.WithEnvironment("DevTokens__Enabled", "true");
 }
 
-builder.AddProject<Projects.CommEazy_PushGateway>("pushgateway")
+var pushGateway = builder.AddProject<Projects.CommEazy_PushGateway>("pushgateway")
     .WithHttpEndpoint(name: "internal")
     .WithHttpHealthCheck("/health", endpointName: "internal")
     .WithHostEnvironment(builder);
 
 // Edge: the only public entry for XMPP.
-builder.AddProject<Projects.CommEazy_Edge>("edge")
+var edge = builder.AddProject<Projects.CommEazy_Edge>("edge")
     .WithPublicAndInternalEndpoints(edgePort)
     .WithHttpsEndpointWhereDevCertificateExists(settings.GetValue("EdgeHttpsPort", 8443), "Edge__PublicHttpsPort")
     .WithHostEnvironment(builder)
@@ -60,5 +78,16 @@ builder.AddProject<Projects.CommEazy_Edge>("edge")
     .WithReference(prosodyDb)
     .WithEnvironment("Edge__ClusterAdminSecret", clusterAdminSecret)
     .WithProsodyNodes(prosodyNodes);
+
+// Observability: Prometheus scrapes every node and service and evaluates the alert rules; Grafana shows them.
+var postgresExporter = builder.AddPostgresExporter("postgres-exporter", postgres);
+var prometheus = builder.AddPrometheus("prometheus", settings["PrometheusScrapeInterval"] ?? "15s")
+    .WithScrapeTargets("prosody", prosodyNodes, "http")
+    .WithScrapeTarget("edge", edge, "internal")
+    .WithScrapeTarget("authbridge", authBridge, "internal")
+    .WithScrapeTarget("pushgateway", pushGateway, "internal")
+    .WithScrapeTarget("postgres", postgresExporter, "metrics")
+    .WithScrapeTarget("coturn", coturn, "metrics");
+builder.AddGrafanaWhereAvailable("grafana", prometheus, grafanaPassword);
 
 builder.Build().Run();

@@ -31,9 +31,11 @@ builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFa
 // A node sees few new upgrades per minute when idle: one failed connection must be enough to count.
 builder.Services.Configure<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>(o => o.MinimalTotalCountThreshold = 1);
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
+builder.Services.AddSingleton<EdgeMetrics>();
 
 var app = builder.Build();
 var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+app.Services.GetRequiredService<EdgeMetrics>(); // its observable gauges exist from the start
 
 // The internal listener (liveness, readiness, Prometheus metrics) branches off first; the rest is the public face.
 app.MapDefaultEndpoints();

@@ -64,7 +64,8 @@ public static class Extensions
                     !ctx.Request.Path.StartsWithSegments(HealthEndpointPath)
                     && !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath)
                     && !ctx.Request.Path.StartsWithSegments("/metrics"))
-                .AddHttpClientInstrumentation());
+                // Push traces (PushGateway -> APNs/FCM) show the provider call, never the device token in its URL.
+                .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = TraceRedaction.EnrichOutgoingRequest));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

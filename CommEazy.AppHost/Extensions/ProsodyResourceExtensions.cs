@@ -69,4 +69,15 @@ internal static class ProsodyResourceExtensions
             .WaitFor(database)
             // A GET without upgrade on the WebSocket path is answered by mod_websocket itself: the node serves clients.
             .WithHttpHealthCheck(WebSocketPath, endpointName: "http");
+
+    /// <summary>Gives the admin role to the bare JIDs in <paramref name="admins"/> (space-separated) on every node.</summary>
+    public static IReadOnlyList<IResourceBuilder<ContainerResource>> WithAdmins(this IReadOnlyList<IResourceBuilder<ContainerResource>> nodes,
+        IResourceBuilder<ParameterResource> admins)
+    {
+        foreach (var node in nodes)
+        {
+            node.WithEnvironment("PROSODY_ADMINS", admins);
+        }
+        return nodes;
+    }
 }

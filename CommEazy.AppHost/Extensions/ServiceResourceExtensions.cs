@@ -13,6 +13,7 @@ internal static class ServiceResourceExtensions
     public static IResourceBuilder<ProjectResource> WithPublicAndInternalEndpoints(this IResourceBuilder<ProjectResource> service, int publicPort)
     {
         service.WithHttpEndpoint(port: publicPort, name: "http", isProxied: false)
+            .WithEndpoint("http", e => e.IsExternal = true) // the manifest's deployer exposes it to the internet
             .WithHttpEndpoint(name: "internal")
             .WithHttpHealthCheck("/health", endpointName: "internal");
         return service.WithEnvironment("InternalPort", service.GetEndpoint("internal").Property(EndpointProperty.TargetPort));

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace CommEazy.Tests.Fixtures;
 
 /// <summary>
-/// The real CommEazy AppHost (PostgreSQL, Prosody, Edge, AuthBridge, PushGateway) started once for every
+/// The real CommEazy AppHost (PostgreSQL and its replica, Prosody, Coturn, Edge, AuthBridge, PushGateway, Prometheus and
+/// its exporters) started once for every
 /// integration test in the <see cref="CommEazyCluster"/> collection. Ports, secrets and volumes are fresh for
 /// each run, so it never touches a developer's own <c>dotnet run</c> cluster.
 /// </summary>
@@ -32,10 +33,15 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         : _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
     public int EdgePort { get; } = FreeTcpPort();
     public int AuthBridgePort { get; } = FreeTcpPort();
+    /// <summary>Coturn's published STUN/TURN port (UDP and TCP), what Prosody tells apps.</summary>
+    public int TurnPort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
 
-    /// <summary>The Prosody nodes' resource names (<c>prosody-1</c> …), which are also their cluster member ids.</summary>
+    /// <summary>The Prosody nodes' resource names (<c>prosody-1</c> … as many as CommEazy:ProsodyNodes), which are also their cluster member ids.</summary>
     public IReadOnlyList<string> Nodes { get; private set; } = [];
+
+    /// <summary>Receives the OTLP export (traces) of the C# services, as the Aspire dashboard would.</summary>
+    public OtlpReceiver Telemetry { get; private set; } = null!;
 
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
@@ -59,18 +65,22 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private async Task StartAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
-            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}"],
+            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", $"--CommEazy:TurnPort={TurnPort}",
+             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true"],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
+        Telemetry = await OtlpReceiver.StartAsync();
+        builder.WithOtlpExportTo(Telemetry.Endpoint);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
-        Nodes = [.. builder.Resources.Select(r => r.Name).Where(n => n.StartsWith("prosody-", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+        Nodes = [.. builder.Resources.OfType<ContainerResource>().Select(r => r.Name)
+            .Where(n => System.Text.RegularExpressions.Regex.IsMatch(n, "^prosody-[0-9]+$")).Order(StringComparer.Ordinal)];
         _app = await builder.BuildAsync();
         Logs = _app.Services.GetFakeLogCollector();
         using var cts = new CancellationTokenSource(StartTimeout);
         await _app.StartAsync(cts.Token);
-        foreach (var resource in (string[])["postgres", .. Nodes, "authbridge", "edge", "pushgateway"])
+        foreach (var resource in (string[])["postgres", .. Nodes, .. HealthyServices])
         {
             try
             {
@@ -84,12 +94,19 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         ReadyAt = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>What must be healthy besides the database and the nodes before a test runs (the replica has no health check: its test waits for its data).</summary>
+    private static readonly string[] HealthyServices = ["coturn", "authbridge", "edge", "pushgateway", "postgres-exporter", "prometheus"];
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
         }
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }

@@ -32,4 +32,20 @@ internal static class TestingBuilderExtensions
         }
         return builder;
     }
+
+    /// <summary>Points every project's OTLP export at <paramref name="endpoint"/> (OTLP/HTTP protobuf, exported every half second).</summary>
+    public static IDistributedApplicationTestingBuilder WithOtlpExportTo(this IDistributedApplicationTestingBuilder builder, Uri endpoint)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(env =>
+            {
+                env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint.ToString().TrimEnd('/');
+                env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                env["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+                env.Remove("OTEL_EXPORTER_OTLP_HEADERS");
+            }));
+        }
+        return builder;
+    }
 }

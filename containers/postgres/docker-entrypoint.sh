@@ -6,7 +6,10 @@
 #  - first start on an empty $PGDATA: initdb with POSTGRES_USER/POSTGRES_PASSWORD and
 #    POSTGRES_INITDB_ARGS, pg_hba for remote clients (POSTGRES_HOST_AUTH_METHOD), POSTGRES_DB,
 #    then /docker-entrypoint-initdb.d/*.sh|*.sql against a socket-only temporary server;
-#  - a $PGDATA that already holds a cluster is used as it is (nothing above runs again);
+#  - with POSTGRES_PRIMARY_HOST: a streaming replica of that primary instead (pg_basebackup on
+#    the first start);
+#  - a $PGDATA that already holds a cluster is used as it is (nothing above runs again), except
+#    that a primary's pg_hba.conf always admits replication connections;
 #  - runs postgres as a child and turns SIGTERM into SIGINT ("fast" shutdown: open sessions are
 #    ended, everything is flushed) so a `docker stop` finishes cleanly within its grace period.
 # Passwords are never printed. Logs go to stderr.
@@ -69,11 +72,43 @@ init_cluster() {
 	log "initialisation done"
 }
 
+# A streaming replica (POSTGRES_PRIMARY_HOST set): the first start copies the primary with
+# pg_basebackup (-R: standby.signal and primary_conninfo), later starts resume streaming.
+init_replica() {
+	[ -n "${POSTGRES_PASSWORD:-}" ] || die "POSTGRES_PASSWORD (the primary's password for $POSTGRES_USER) is not set"
+	local host=$POSTGRES_PRIMARY_HOST port=${POSTGRES_PRIMARY_PORT:-5432} name=${POSTGRES_REPLICA_NAME:-replica}
+	[[ $name =~ ^[a-z0-9_]+$ ]] || die "POSTGRES_REPLICA_NAME may hold only a-z, 0-9 and _"
+	export PGPASSWORD=$POSTGRES_PASSWORD
+	log "waiting for the primary at $host:$port"
+	local i
+	for i in $(seq 1 120); do
+		pg_isready -q -h "$host" -p "$port" -U "$POSTGRES_USER" && break
+		[ "$i" -lt 120 ] || die "the primary at $host:$port did not answer within 120 s"
+		sleep 1
+	done
+	log "copying the primary into $PGDATA (pg_basebackup)"
+	pg_basebackup -h "$host" -p "$port" -U "$POSTGRES_USER" -D "$PGDATA" -X stream -R \
+		-d "application_name=$name" --checkpoint=fast >&2
+	unset PGPASSWORD
+	log "replica of $host:$port ready (application_name $name)"
+}
+
+# Replication connections (the replica's pg_basebackup and streaming) with the remote clients'
+# method; added to clusters made before this line existed too.
+allow_replication() {
+	grep -q '^host replication all all ' "$PGDATA/pg_hba.conf" \
+		|| printf '\n# docker-entrypoint: streaming replicas\nhost replication all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" \
+			>>"$PGDATA/pg_hba.conf"
+}
+
 if [ -s "$PGDATA/PG_VERSION" ]; then
 	log "using the existing cluster in $PGDATA (PostgreSQL $(<"$PGDATA/PG_VERSION"))"
+elif [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
+	init_replica
 else
 	init_cluster
 fi
+[ -f "$PGDATA/standby.signal" ] || allow_replication
 
 # postgres as a child, with TERM -> INT (fast shutdown) and INT/QUIT passed on.
 postgres_pid=

@@ -99,6 +99,9 @@ render_config() {
 	text=${text//"{{ADMINS}}"/"$(lua_list "${PROSODY_ADMINS:-}")"}
 	text=${text//"{{METRICS_ALLOW_CIDR}}"/"$(lua_list "$cidrs")"}
 	text=${text//"{{SQL}}"/"$sql"}
+	turn_config
+	text=${text//"{{TURN_MODULES}}"/"$TURN_MODULES"}
+	text=${text//"{{TURN}}"/"$TURN"}
 	cluster_config
 	text=${text//"{{MODULES_DISABLED}}"/"$MODULES_DISABLED"}
 	text=${text//"{{CLUSTER_GLOBAL}}"/"$CLUSTER_GLOBAL"}
@@ -112,6 +115,29 @@ render_config() {
 	printf '%s\n' "$text" >"$tmp"
 	mv -f "$tmp" "$CONFIG"
 	log "config for $PROSODY_DOMAIN (node $PROSODY_NODE_ID, database $DB_NAME at $DB_HOST:$DB_PORT as $DB_USER)"
+}
+
+# Calls (XEP-0215 via mod_turn_external): on when PROSODY_TURN_SECRET is set (the TURN REST
+# shared secret Coturn also has). Sets TURN_MODULES and TURN (Lua text for the template).
+turn_config() {
+	TURN_MODULES='' TURN=''
+	if [ -z "${PROSODY_TURN_SECRET:-}" ]; then
+		log "no PROSODY_TURN_SECRET: no TURN service offered (XEP-0215 off)"
+		return 0
+	fi
+	local host=${PROSODY_TURN_HOST:-$PROSODY_DOMAIN} port=${PROSODY_TURN_PORT:-3478} tls=${PROSODY_TURN_TLS_PORT:-}
+	[[ $host =~ ^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$ ]] || die "PROSODY_TURN_HOST must be a host name or address, got '$host'"
+	[[ $port =~ ^[0-9]{1,5}$ ]] || die "PROSODY_TURN_PORT must be a port number, got '$port'"
+	[ -z "$tls" ] || [[ $tls =~ ^[0-9]{1,5}$ ]] || die "PROSODY_TURN_TLS_PORT must be a port number, got '$tls'"
+	TURN_MODULES='"turn_external"; -- XEP-0215: STUN/TURN services with TURN REST credentials'
+	TURN="turn_external_secret = $(lua_str "$PROSODY_TURN_SECRET") -- secret, shared with Coturn
+turn_external_host = $(lua_str "$host")
+turn_external_port = $port
+turn_external_tcp = true
+turn_external_ttl = 86400 -- credentials valid for 24 h"
+	[ -z "$tls" ] || TURN+="
+turn_external_tls_port = $tls"
+	log "TURN service offered: $host:$port (udp, tcp${tls:+, tls $tls})"
 }
 
 # Cluster mode (DESIGN.md §3): on when any PROSODY_CLUSTER_* / PROSODY_ROUTING_KEY variable is
