@@ -28,8 +28,6 @@ builder.Services.AddSingleton<IProxyConfigProvider, ProsodyProxyConfigProvider>(
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashLoadBalancingPolicy>();
 builder.Services.AddReverseProxy();
 builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, NodeHttpClientFactory>();
-// A node sees few new upgrades per minute when idle: one failed connection must be enough to count.
-builder.Services.Configure<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>(o => o.MinimalTotalCountThreshold = 1);
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
 builder.Services.AddSingleton<EdgeMetrics>();
 
@@ -48,7 +46,7 @@ app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 app.MapReverseProxy(proxy =>
 {
     proxy.UseUpgradeTimeout(edge.UpgradeTimeout);
-    proxy.UseLiveMembersOnly();
+    proxy.UseHomeNodeRouting();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
 });

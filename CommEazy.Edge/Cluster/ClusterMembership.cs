@@ -7,6 +7,9 @@ namespace CommEazy.Edge.Cluster;
 /// <summary>One reading of the cluster's membership table: each node's state as its heartbeat says.</summary>
 internal sealed record MembershipView(FrozenDictionary<string, MemberState> Nodes, DateTimeOffset ReadAt)
 {
+    /// <summary>The ids of the live members, the set every node computes homes over.</summary>
+    public string[] LiveMembers { get; } = [.. Nodes.Where(n => n.Value == MemberState.Live).Select(n => n.Key).Order(StringComparer.Ordinal)];
+
     /// <summary>No reading yet (or the table does not exist yet): the Edge routes over every reachable node.</summary>
     public static readonly MembershipView Unknown = new(FrozenDictionary<string, MemberState>.Empty, DateTimeOffset.MinValue);
 

@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Net;
 using System.Text;
 using CommEazy.Cluster;
+using CommEazy.Edge.Cluster;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
@@ -9,15 +10,16 @@ namespace CommEazy.Edge.LoadBalancing;
 
 /// <summary>
 /// Sends each connection to its user's home node. With a user key <c>u</c> (query <c>?u=</c>, else header
-/// <c>X-CommEazy-User</c>; 32 lowercase hex characters, anything else is ignored) the node is picked by the
-/// cluster's shared <see cref="HomeNode"/> function over the available destinations (destination id = node id):
-/// the live members the Edge can reach (<see cref="Cluster.LiveMembersOnly"/> filters them first), the same answer
-/// every Prosody node computes from the same heartbeats. Without one (a client that skipped the AuthBridge) it falls back
-/// to rendezvous hashing of the client IP (HAProxy's <c>balance source</c>); the node then moves the client to its
-/// home after login (see-other-uri). Both are rendezvous hashes: losing a node moves only the keys it held, so
-/// there is no ring to cache; a pick costs one hash per destination.
+/// <c>X-CommEazy-User</c>; 32 lowercase hex characters, anything else is ignored) the home is the cluster's shared
+/// <see cref="HomeNode"/> function over the live members (destination id = node id), the answer every Prosody node
+/// computes from the same heartbeats. If the Edge cannot reach that node the answer is no node at all (the client
+/// is told to retry) rather than another node, which would only send it back. Without a key (a client that skipped
+/// the AuthBridge) it is rendezvous hashing of the client IP over the reachable live members (HAProxy's
+/// <c>balance source</c>); the node then moves the client to its home after login (see-other-uri). While the
+/// membership is unknown (no heartbeat read yet) the reachable destinations stand in for it. Rendezvous hashing
+/// moves only the keys of a node that leaves, so there is no ring to cache; a pick costs one hash per node.
 /// </summary>
-internal sealed class ConsistentHashLoadBalancingPolicy : ILoadBalancingPolicy
+internal sealed class ConsistentHashLoadBalancingPolicy(IClusterMembership membership) : ILoadBalancingPolicy
 {
     public const string UserKeyQuery = "u";
     public const string UserKeyHeader = "X-CommEazy-User";
@@ -26,19 +28,23 @@ internal sealed class ConsistentHashLoadBalancingPolicy : ILoadBalancingPolicy
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
-        if (availableDestinations.Count == 0)
-        {
-            return null;
-        }
+        var view = membership.Current;
         if (UserKeyOf(context.Request) is { } userKey)
         {
-            return HomeNode.Home(userKey, availableDestinations, static d => d.DestinationId);
+            var home = view.IsKnown
+                ? HomeNode.Home(userKey, view.LiveMembers)
+                : HomeNode.Home(userKey, availableDestinations, static d => d.DestinationId)?.DestinationId;
+            return home is null ? null : Find(availableDestinations, home);
         }
         var clientKey = ClientAddressKey(context);
         DestinationState? best = null;
         ulong bestScore = 0;
         foreach (var destination in availableDestinations)
         {
+            if (view.IsKnown && !view.IsLive(destination.DestinationId))
+            {
+                continue;
+            }
             var score = AddressScore(clientKey, destination.DestinationId);
             // Ties are astronomically unlikely; the ordinal id comparison keeps the answer deterministic anyway.
             if (best is null || score > bestScore || (score == bestScore && string.CompareOrdinal(destination.DestinationId, best.DestinationId) > 0))
@@ -48,6 +54,18 @@ internal sealed class ConsistentHashLoadBalancingPolicy : ILoadBalancingPolicy
             }
         }
         return best;
+    }
+
+    private static DestinationState? Find(IReadOnlyList<DestinationState> destinations, string id)
+    {
+        for (var i = 0; i < destinations.Count; i++)
+        {
+            if (destinations[i].DestinationId == id)
+            {
+                return destinations[i];
+            }
+        }
+        return null;
     }
 
     /// <summary>The well-formed user key of the request (query first, then header), or null.</summary>

@@ -21,6 +21,7 @@ public sealed class NodeFailureTests(CommEazyAppFixture cluster, ITestOutputHelp
         try
         {
             // Act
+            cluster.Killed.Add((victim, DateTimeOffset.UtcNow));
             var (facts, bob) = await RunAsync(victim, ["docker", "kill", cluster.ContainerId(victim)]);
 
             // Assert

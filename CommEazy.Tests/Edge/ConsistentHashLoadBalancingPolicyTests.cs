@@ -1,5 +1,7 @@
 using System.Net;
 using CommEazy.Cluster;
+using System.Collections.Frozen;
+using CommEazy.Edge.Cluster;
 using CommEazy.Edge.LoadBalancing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
@@ -13,7 +15,19 @@ public sealed class ConsistentHashLoadBalancingPolicyTests
     private static readonly ClusterState Cluster = new("prosody");
     private static readonly DestinationState[] Nodes = [.. Enumerable.Range(1, 3).Select(i => new DestinationState($"prosody-{i}"))];
 
-    private readonly ConsistentHashLoadBalancingPolicy _policy = new();
+    private readonly StubMembership _membership = new();
+    private readonly ConsistentHashLoadBalancingPolicy _policy;
+
+    public ConsistentHashLoadBalancingPolicyTests() => _policy = new(_membership);
+
+    /// <summary>The Edge's membership view, set by each test (unknown until then: the reachable nodes stand in).</summary>
+    private sealed class StubMembership : IClusterMembership
+    {
+        public MembershipView Current { get; set; } = MembershipView.Unknown;
+
+        public void Set(params (string Node, MemberState State)[] nodes) =>
+            Current = new MembershipView(nodes.ToFrozenDictionary(n => n.Node, n => n.State, StringComparer.Ordinal), DateTimeOffset.UtcNow);
+    }
 
     private static string U(int i) => UserKey.Derive(RoutingKey, $"user{i}@commeazy.local");
 
@@ -83,13 +97,12 @@ public sealed class ConsistentHashLoadBalancingPolicyTests
     }
 
     [Fact]
-    public void PickDestination_HomeUnavailable_FallsToTheHomeAmongTheRest()
+    public void PickDestination_MembershipUnknown_HomeAmongReachableNodes()
     {
         for (var i = 0; i < 200; i++)
         {
-            // Arrange
-            var home = _policy.PickDestination(Request("?u=" + U(i)), Cluster, Nodes)!;
-            var others = Nodes.Where(n => n != home).ToArray();
+            // Arrange: no heartbeat read yet; one node unreachable.
+            var others = Nodes.Skip(1).ToArray();
 
             // Act
             var picked = _policy.PickDestination(Request("?u=" + U(i)), Cluster, others);
@@ -97,6 +110,64 @@ public sealed class ConsistentHashLoadBalancingPolicyTests
             // Assert
             Assert.Equal(HomeNode.Home(U(i), [.. others.Select(n => n.DestinationId)]), picked?.DestinationId);
         }
+    }
+
+    [Fact]
+    public void PickDestination_UserKey_HomeOverLiveMembersOnly()
+    {
+        // Arrange: prosody-2 drains, prosody-3 stopped beating; every node is still reachable.
+        _membership.Set(("prosody-1", MemberState.Live), ("prosody-2", MemberState.Draining), ("prosody-3", MemberState.Stale));
+
+        for (var i = 0; i < 100; i++)
+        {
+            // Act
+            var picked = _policy.PickDestination(Request("?u=" + U(i)), Cluster, Nodes);
+
+            // Assert: the one live member, as the nodes compute it.
+            Assert.Equal("prosody-1", picked?.DestinationId);
+        }
+    }
+
+    [Fact]
+    public void PickDestination_HomeLiveButUnreachable_ReturnsNullRatherThanAnotherNode()
+    {
+        // Arrange: all three beat, but the Edge cannot reach the user's home.
+        _membership.Set(("prosody-1", MemberState.Live), ("prosody-2", MemberState.Live), ("prosody-3", MemberState.Live));
+        for (var i = 0; i < 100; i++)
+        {
+            var home = HomeNode.Home(U(i), [.. Nodes.Select(n => n.DestinationId)]);
+            var reachable = Nodes.Where(n => n.DestinationId != home).ToArray();
+
+            // Act
+            var picked = _policy.PickDestination(Request("?u=" + U(i)), Cluster, reachable);
+
+            // Assert: another node would only send the client back (see-other-uri): the client retries instead.
+            Assert.Null(picked);
+        }
+    }
+
+    [Fact]
+    public void PickDestination_NoUserKey_NeverADrainingOrDeadNode()
+    {
+        // Arrange
+        _membership.Set(("prosody-1", MemberState.Draining), ("prosody-2", MemberState.Live), ("prosody-3", MemberState.Stale));
+
+        // Act
+        var picks = Enumerable.Range(0, 100).Select(i => _policy.PickDestination(Request(clientIp: $"10.0.0.{i}"), Cluster, Nodes)?.DestinationId);
+
+        // Assert
+        Assert.All(picks, p => Assert.Equal("prosody-2", p));
+    }
+
+    [Fact]
+    public void PickDestination_NoLiveMember_ReturnsNull()
+    {
+        // Arrange: everyone drains.
+        _membership.Set(("prosody-1", MemberState.Draining), ("prosody-2", MemberState.Draining), ("prosody-3", MemberState.Draining));
+
+        // Act + Assert
+        Assert.Null(_policy.PickDestination(Request("?u=" + U(1)), Cluster, Nodes));
+        Assert.Null(_policy.PickDestination(Request(), Cluster, Nodes));
     }
 
     [Theory]

@@ -43,6 +43,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     /// <summary>Receives the OTLP export (traces) of the C# services, as the Aspire dashboard would.</summary>
     public OtlpReceiver Telemetry { get; private set; } = null!;
 
+    /// <summary>Resources a test killed on purpose, and when (their orchestrator errors are expected from then on).</summary>
+    public System.Collections.Concurrent.ConcurrentBag<(string Resource, DateTimeOffset At)> Killed { get; } = [];
+
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
 

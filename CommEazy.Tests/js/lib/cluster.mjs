@@ -53,8 +53,11 @@ export function echo(client, prefix) {
   });
 }
 
-/** Round trips a -> peer (echoing) -> a, one at a time; returns { p50, p99 } in ms. */
-export async function roundTrips(a, peer, prefix, n) {
+/**
+ * Round trips a -> peer (echoing) -> a, one at a time with `gapMs` between them (as people chat: back-to-back
+ * stanzas would measure Prosody's per-connection rate limit instead); returns { p50, p99 } in ms.
+ */
+export async function roundTrips(a, peer, prefix, n, gapMs = 40) {
   const times = [];
   for (let i = 0; i < n; i++) {
     const body = `${prefix}${i}`;
@@ -63,6 +66,7 @@ export async function roundTrips(a, peer, prefix, n) {
     await a.xmpp.send(xml("message", { to: peer.jid, type: "chat" }, xml("body", {}, body)));
     await within(5000, "an echo", back);
     times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, gapMs));
   }
   times.sort((x, y) => x - y);
   const at = (q) => +times[Math.min(n - 1, Math.floor(n * q))].toFixed(2);

@@ -46,13 +46,16 @@ export async function signIn(session, { resource = "app", beforeStart = () => {}
     if ((el.name === "auth" || el.name === "authenticate") && el.attrs.mechanism) signedIn.mechanism = el.attrs.mechanism;
   });
   xmpp.on("error", (err) => console.error(`[${localpart.slice(0, 6)}…] ${err.condition ?? err.message}`));
+  // Resolves after the first initial presence is out, so that the caller's own presence always comes after it.
+  let announced;
+  const online = new Promise((resolve) => { announced = resolve; });
   xmpp.on("online", async (address) => {
     signedIn.jid = address.toString();
     await smSettled(xmpp);
     // The connection may already be gone again (a node going away): the next `online` announces presence.
     await xmpp.send(xml("presence")).catch(() => {});
+    announced();
   });
-  const online = new Promise((resolve) => xmpp.once("online", resolve));
   await xmpp.start();
   await online;
   return signedIn;

@@ -32,6 +32,7 @@ for i in 1 2 3; do
 		-e "ConnectionStrings__prosody=Host=cez-postgres;Port=5432;Username=postgres;Password=$PGPW;Database=prosody" \
 		-e "PROSODY_CLUSTER_CA_PEM=$(cat "$DIR/ca.crt")" -e "PROSODY_CLUSTER_CERT_PEM=$(cat "$DIR/$n.crt")" \
 		-e "PROSODY_CLUSTER_KEY_PEM=$(cat "$DIR/$n.key")" -e "PROSODY_ROUTING_KEY=$KEY" \
+		-e "PROSODY_CLUSTER_ADMIN_SECRET=test-admin-secret-not-secret" \
 		-e "PROSODY_PUBLIC_WEBSOCKET_URL=ws://edge.test/xmpp-websocket" \
 		"$IMAGE" >/dev/null
 done
