@@ -108,6 +108,7 @@ public sealed class AuthBridgeApiTests
     [InlineData("u1", "0612345678", "phoneNumber")]
     [InlineData("u1", "+1234567", "phoneNumber")]
     [InlineData("u1", "+1234567890123456", "phoneNumber")]
+    [InlineData("u1", "+31612345678\n", "phoneNumber")]
     public async Task DevToken_InvalidRequest_Returns400ValidationProblem(string uid, string phoneNumber, string invalidField)
     {
         // Arrange
