@@ -1,0 +1,39 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace CommEazy.Tests.Integration;
+
+/// <summary>Which log records of an AppHost run count as errors for <see cref="AppHostTests.AppHostRunsCleanly"/>.</summary>
+internal static partial class ResourceLogErrors
+{
+    private const string ResourcePrefix = "CommEazy.AppHost.Resources.";
+
+    /// <summary>
+    /// Resources' output is forwarded line by line, stderr as Error: PostgreSQL logs everything there. So a resource
+    /// line counts when its text says error (PostgreSQL, .NET console, Prosody console formats); the AppHost's own logs
+    /// count by level. Before <paramref name="readyAt"/> (every resource healthy) the startup probes' failures are
+    /// excused, nothing else; after it they count too.
+    /// </summary>
+    public static bool IsError(FakeLogRecord record, DateTimeOffset readyAt)
+    {
+        if (record.Category == "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService"
+            || (record.Timestamp < readyAt && StartupProbe().IsMatch(record.Message)))
+        {
+            return false;
+        }
+        return record.Category?.StartsWith(ResourcePrefix, StringComparison.Ordinal) == true
+            ? ResourceError().IsMatch(record.Message)
+            : record.Level >= LogLevel.Error;
+    }
+
+    [GeneratedRegex(@"\b(ERROR|FATAL|PANIC):|\b(fail|crit): |\terror\t|Unhandled exception")]
+    private static partial Regex ResourceError();
+
+    // While resources start, health probes fail by design (the fixture waits for every resource to be healthy, so a
+    // resource that never gets there fails the run anyway): PostgreSQL refuses the probe's connection while it is
+    // still starting up and logs the probe of a database Aspire has not created yet, and the health check service
+    // logs each failed probe.
+    [GeneratedRegex(@"FATAL:  (database ""\w+"" does not exist|the database system is starting up)")]
+    private static partial Regex StartupProbe();
+}
