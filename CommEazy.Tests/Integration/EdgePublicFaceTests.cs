@@ -14,6 +14,11 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
     [InlineData("/alive")]
     [InlineData("/admin")]
     [InlineData("/xmpp-websocket/../metrics")]
+    [InlineData("/favicon.ico")]
+    [InlineData("/.env")]
+    [InlineData("/wp-login.php")]
+    [InlineData("/index.html")]
+    [InlineData("/xmpp-websocket.php")]
     public async Task NonWebSocketPath_Is403(string path)
     {
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
@@ -22,7 +27,42 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         using var response = await edge.GetAsync(path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.False(response.Headers.Contains("Server"), "the Edge must not announce its server software");
+    }
+
+    [Theory]
+    [InlineData("POST", "/health")]
+    [InlineData("PUT", "/health")]
+    [InlineData("DELETE", "/.well-known/host-meta")]
+    [InlineData("POST", "/.well-known/host-meta.json")]
+    public async Task PublicPathWithAnotherMethod_Is405WithReason(string method, string path)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        using var edge = cluster.App.CreateHttpClient("edge", "http");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}") };
+
+        using var response = await edge.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("GET", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/.well-known/host-meta")]
+    [InlineData("/.well-known/host-meta.json")]
+    public async Task PublicPathWithHead_Is200(string path)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        using var edge = cluster.App.CreateHttpClient("edge", "http");
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+
+        using var response = await edge.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
