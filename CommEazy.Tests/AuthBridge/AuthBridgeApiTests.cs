@@ -123,6 +123,52 @@ public sealed class AuthBridgeApiTests
         Assert.True((await ReadProblemAsync(response)).GetProperty("errors").TryGetProperty(invalidField, out _));
     }
 
+    public static TheoryData<string> MalformedJsonBodies => new()
+    {
+        """{"uid":""",
+        "hello",
+        "[]",
+        """{"uid":123}""",
+        """{"uid":"\ud800","phoneNumber":"+31612345678"}""",
+        """{"uid":""" + string.Concat(Enumerable.Repeat("""{"a":""", 200)) + "1" + new string('}', 201),
+        new string('[', 10_000),
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedJsonBodies))]
+    public async Task DevToken_MalformedJson_Returns400ProblemWithReason(string body)
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        // Act
+        using var response = await client.PostAsync("/dev/token", content, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.StartsWith("The request body is not the JSON this endpoint expects", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("DevTokenRequest", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task DevToken_NotJsonContentType_Returns415ProblemWithReason()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+        using var content = new StringContent("""{"uid":"u1","phoneNumber":"+31612345678"}""", System.Text.Encoding.UTF8, "text/plain");
+
+        // Act
+        using var response = await client.PostAsync("/dev/token", content, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("must be JSON", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task DevToken_Development_IssuesFirebaseShapedTokenTheSessionApiAccepts()
     {
