@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CommEazy.AuthBridge.DevTokens;
+using CommEazy.AuthBridge.Firebase;
 using CommEazy.Tests.AuthBridge.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CommEazy.Tests.AuthBridge;
@@ -195,6 +198,27 @@ public sealed class AuthBridgeApiTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal("Service temporarily unavailable", (await ReadProblemAsync(response)).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task PostSession_DevelopmentWithStaleDevToken_Returns401AndNeverFetchesGoogleKeys()
+    {
+        // Arrange: a token signed by the dev key of an earlier run (e.g. before an AppHost restart).
+        var keys = new StubKeysHandler();
+        await using var factory = new AuthBridgeFactory("Development", configureServices: services =>
+            services.AddHttpClient(SigningKeySource.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => keys));
+        var client = factory.CreateClient();
+        using var earlierRun = new DevTokenIssuer(Options.Create(new FirebaseOptions { ProjectId = "commeazy-test" }), TimeProvider.System);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/session");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", earlierRun.Issue("DevUser1", "+31612345678"));
+
+        // Act
+        using var response = await client.SendAsync(request, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("unknown signing key", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
+        Assert.Equal(0, keys.Requests);
     }
 
     [Fact]
