@@ -20,7 +20,7 @@ internal sealed class AuthBridgeOptions : IValidatableObject
     public string WebSocketUrl { get; set; } = "";
 
     /// <summary>The VirtualHost every Prosody node serves; also the <c>host</c> column of Prosody's table.</summary>
-    [Required, RegularExpression(@"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+    [Required, RegularExpression(@"^(?=.{1,253}\z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\z",
         ErrorMessage = "AuthBridge:XmppDomain must be a lowercase DNS name.")]
     public string XmppDomain { get; set; } = "";
 

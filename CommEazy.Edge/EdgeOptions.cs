@@ -8,7 +8,7 @@ internal sealed class EdgeOptions
     public const string SectionName = "Edge";
 
     /// <summary>The WebSocket URL apps are told to use (host-meta), e.g. <c>wss://chat.example.com/xmpp-websocket</c>.</summary>
-    [Required, RegularExpression("^wss?://[^/?#\\s]+/\\S*$", ErrorMessage = "Edge:PublicWebSocketUrl must be an absolute ws:// or wss:// URL")]
+    [Required, RegularExpression(@"^wss?://[^/?#\s]+/\S*\z", ErrorMessage = "Edge:PublicWebSocketUrl must be an absolute ws:// or wss:// URL")]
     public string PublicWebSocketUrl { get; set; } = "";
 
     /// <summary>The port of the public listener; <c>/health</c> and host-meta answer there, everything but <c>/xmpp-websocket</c> is 403.</summary>
@@ -52,7 +52,7 @@ internal sealed class EdgeOptions
 internal sealed class ProsodyNode
 {
     /// <summary>The node id (the Aspire resource name, e.g. <c>prosody-1</c>); also the YARP destination id.</summary>
-    [Required, RegularExpression("^[a-z0-9-]{1,64}$")]
+    [Required, RegularExpression(@"^[a-z0-9-]{1,64}\z")]
     public string Id { get; set; } = "";
 
     /// <summary>The node's HTTP base address, e.g. <c>http://prosody-1:5280</c>.</summary>

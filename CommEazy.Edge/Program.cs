@@ -50,14 +50,10 @@ app.MapReverseProxy(proxy =>
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
 });
-app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson });
+app.MapHealthChecks(PublicPaths.Health, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
+    .WithMetadata(new HttpMethodMetadata(PublicPaths.ReadMethods));
 app.MapHostMetaApi();
-app.MapFallback((HttpContext context, ILogger<Program> logger) =>
-{
-    Log.PathRefused(logger, context.Request.Method, context.Request.Path);
-    return TypedResults.Problem(title: "Forbidden", detail: "only /xmpp-websocket, /health and /.well-known/host-meta are served here",
-        statusCode: StatusCodes.Status403Forbidden);
-});
+app.MapPublicFallback();
 
 Log.Started(app.Logger, edge.Nodes.Count, edge.PublicPort);
 app.Run();

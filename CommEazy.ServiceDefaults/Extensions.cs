@@ -32,12 +32,36 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddBadRequestProblems();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// Makes a request the framework cannot read (malformed JSON, wrong content type, a value that does not parse)
+    /// a 4xx problem with the reason, in every environment: minimal APIs throw <see cref="BadHttpRequestException"/>
+    /// (outside Development they would otherwise answer a bare 400 and log the reason at Debug, and in Development the
+    /// exception would become a 500), and <see cref="BadRequestExceptionHandler"/> turns it into problem details.
+    /// A body that is not JSON at all is answered 415 by the framework without an exception; its problem (written by
+    /// <c>app.UseStatusCodePages()</c>) says what is expected. Services call <c>app.UseExceptionHandler()</c> and
+    /// <c>app.UseStatusCodePages()</c>.
+    /// </summary>
+    public static TBuilder AddBadRequestProblems<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                context.ProblemDetails.Detail = "the request body must be JSON (Content-Type: application/json)";
+            }
+        });
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         return builder;
     }
 

@@ -62,7 +62,7 @@ internal static partial class DevTokenApi
         return TypedResults.Ok(issuer.GetKeySet());
     }
 
-    [GeneratedRegex(@"^\+[0-9]{8,15}$")]
+    [GeneratedRegex(@"^\+[0-9]{8,15}\z")]
     private static partial Regex E164();
 }
 

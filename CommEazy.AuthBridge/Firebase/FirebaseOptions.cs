@@ -11,7 +11,7 @@ internal sealed class FirebaseOptions : IValidatableObject
     public const string GoogleKeysUrl = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com";
 
     /// <summary>The token's <c>aud</c>, and the suffix of its <c>iss</c>.</summary>
-    [Required, RegularExpression("^[a-z0-9][a-z0-9-]{2,62}$", ErrorMessage = "Firebase:ProjectId must be a Firebase project id.")]
+    [Required, RegularExpression(@"^[a-z0-9][a-z0-9-]{2,62}\z", ErrorMessage = "Firebase:ProjectId must be a Firebase project id.")]
     public string ProjectId { get; set; } = "";
 
     /// <summary>A JWKS document; Cache-Control max-age on its response decides how long it is cached.</summary>

@@ -10,7 +10,7 @@ namespace CommEazy.AuthBridge.Firebase;
 /// published keys, <c>iss</c> = <c>https://securetoken.google.com/&lt;projectId&gt;</c>, <c>aud</c> = projectId,
 /// <c>exp</c> in the future, <c>iat</c> and <c>auth_time</c> in the past, <c>sub</c> non-empty and at most
 /// 128 characters. Clock skew allowed on every time check: <see cref="ClockSkew"/> (30 s).
-/// When the development issuer is on, its key is trusted besides Google's.
+/// When the development issuer is on, its key is trusted instead of Google's (which are then never fetched).
 /// </summary>
 internal sealed class FirebaseTokenValidator(
     SigningKeySource keySource,
@@ -48,13 +48,17 @@ internal sealed class FirebaseTokenValidator(
             return TokenValidationOutcome.Reject(TokenRejection.MissingKeyId);
         }
 
-        var lookup = devIssuer?.KeyId == jwt.Kid
-            ? new KeyLookup(devIssuer.SigningKey, KeyLookupStatus.Found)
-            : await keySource.FindAsync(jwt.Kid, cancellationToken);
+        // With the dev issuer on, its key is the only one trusted and Google is never asked: a development machine
+        // sends no traffic outside, and a token from an earlier run (the key is regenerated at every start) is
+        // simply an unknown key.
+        var lookup = devIssuer is null
+            ? await keySource.FindAsync(jwt.Kid, cancellationToken)
+            : devIssuer.KeyId == jwt.Kid
+                ? new KeyLookup(devIssuer.SigningKey, KeyLookupStatus.Found)
+                : new KeyLookup(null, KeyLookupStatus.UnknownKid);
         if (lookup.Key is null)
         {
-            // With the dev issuer on there is always a key (ours), so an offline machine answers 401, not 503.
-            return TokenValidationOutcome.Reject(lookup.Status == KeyLookupStatus.Unavailable && devIssuer is null
+            return TokenValidationOutcome.Reject(lookup.Status == KeyLookupStatus.Unavailable
                 ? TokenRejection.SigningKeysUnavailable
                 : TokenRejection.UnknownSigningKey);
         }

@@ -8,10 +8,10 @@ internal static class HostMetaApi
 {
     private const string WebSocketRel = "urn:xmpp:alt-connections:websocket";
 
-    /// <summary>Maps <c>/.well-known/host-meta</c> and <c>/.well-known/host-meta.json</c> on the public listener.</summary>
+    /// <summary>Maps <c>/.well-known/host-meta</c> and <c>/.well-known/host-meta.json</c> (GET and HEAD) on the public listener.</summary>
     public static IEndpointRouteBuilder MapHostMetaApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/.well-known/host-meta", (IOptions<EdgeOptions> options) =>
+        app.MapMethods(PublicPaths.HostMeta, PublicPaths.ReadMethods, (IOptions<EdgeOptions> options) =>
         {
             var href = SecurityElement.Escape(options.Value.PublicWebSocketUrl);
             var xrd = $"""
@@ -23,7 +23,7 @@ internal static class HostMetaApi
             return TypedResults.Text(xrd, "application/xrd+xml; charset=utf-8");
         });
 
-        app.MapGet("/.well-known/host-meta.json", (IOptions<EdgeOptions> options) =>
+        app.MapMethods(PublicPaths.HostMetaJson, PublicPaths.ReadMethods, (IOptions<EdgeOptions> options) =>
             TypedResults.Json(new { links = new[] { new { rel = WebSocketRel, href = options.Value.PublicWebSocketUrl } } },
                 contentType: "application/json; charset=utf-8"));
         return app;

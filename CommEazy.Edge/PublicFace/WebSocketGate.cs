@@ -1,20 +1,32 @@
+using Yarp.ReverseProxy.Model;
+
 namespace CommEazy.Edge.PublicFace;
 
 /// <summary>
-/// Lets only XMPP-over-WebSocket upgrades (RFC 7395: subprotocol <c>xmpp</c>) reach the proxy, so a
-/// plain GET or a browser probing the path gets a clear 400 instead of Prosody's own page.
+/// Lets only XMPP-over-WebSocket upgrades (RFC 7395: subprotocol <c>xmpp</c>) on exactly <c>/xmpp-websocket</c> reach
+/// the proxy. YARP matches its route case-insensitively and with a trailing slash, so every request routed to the proxy
+/// is checked here: another spelling of the path gets the Edge's 403, a plain GET or another subprotocol on the path a
+/// clear 400, and nobody ever sees Prosody's own pages.
 /// </summary>
 internal static class WebSocketGate
 {
     public const string XmppSubprotocol = "xmpp";
 
-    /// <summary>Answers anything on <c>/xmpp-websocket</c> that is not an <c>xmpp</c> WebSocket upgrade with 400 and the reason.</summary>
+    /// <summary>Refuses every proxied request but an <c>xmpp</c> WebSocket upgrade on <paramref name="webSocketPath"/> (ordinal).</summary>
     public static IApplicationBuilder UseXmppWebSocketGate(this IApplicationBuilder app, PathString webSocketPath) =>
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.Equals(webSocketPath, StringComparison.Ordinal))
+            // Routing has run: the endpoint says whether YARP would forward this request.
+            if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null)
             {
                 await next(context);
+                return;
+            }
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebSocketGate));
+            if (!context.Request.Path.Equals(webSocketPath, StringComparison.Ordinal))
+            {
+                Log.PathRefused(logger, context.Request.Method, context.Request.Path);
+                await PublicPaths.Forbidden().ExecuteAsync(context);
                 return;
             }
             var reason = Refusal(context);
@@ -23,7 +35,7 @@ internal static class WebSocketGate
                 await next(context);
                 return;
             }
-            Log.WebSocketRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebSocketGate)), reason);
+            Log.WebSocketRefused(logger, reason);
             await Results.Problem(title: "Not an XMPP WebSocket upgrade", detail: reason, statusCode: StatusCodes.Status400BadRequest)
                 .ExecuteAsync(context);
         });

@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CommEazy.AuthBridge.DevTokens;
+using CommEazy.AuthBridge.Firebase;
 using CommEazy.Tests.AuthBridge.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CommEazy.Tests.AuthBridge;
@@ -108,6 +111,7 @@ public sealed class AuthBridgeApiTests
     [InlineData("u1", "0612345678", "phoneNumber")]
     [InlineData("u1", "+1234567", "phoneNumber")]
     [InlineData("u1", "+1234567890123456", "phoneNumber")]
+    [InlineData("u1", "+31612345678\n", "phoneNumber")]
     public async Task DevToken_InvalidRequest_Returns400ValidationProblem(string uid, string phoneNumber, string invalidField)
     {
         // Arrange
@@ -120,6 +124,52 @@ public sealed class AuthBridgeApiTests
         // Assert
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await ReadProblemAsync(response)).GetProperty("errors").TryGetProperty(invalidField, out _));
+    }
+
+    public static TheoryData<string> MalformedJsonBodies => new()
+    {
+        """{"uid":""",
+        "hello",
+        "[]",
+        """{"uid":123}""",
+        """{"uid":"\ud800","phoneNumber":"+31612345678"}""",
+        """{"uid":""" + string.Concat(Enumerable.Repeat("""{"a":""", 200)) + "1" + new string('}', 201),
+        new string('[', 10_000),
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedJsonBodies))]
+    public async Task DevToken_MalformedJson_Returns400ProblemWithReason(string body)
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        // Act
+        using var response = await client.PostAsync("/dev/token", content, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.StartsWith("The request body is not the JSON this endpoint expects", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("DevTokenRequest", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task DevToken_NotJsonContentType_Returns415ProblemWithReason()
+    {
+        // Arrange
+        await using var factory = new AuthBridgeFactory("Development");
+        var client = factory.CreateClient();
+        using var content = new StringContent("""{"uid":"u1","phoneNumber":"+31612345678"}""", System.Text.Encoding.UTF8, "text/plain");
+
+        // Act
+        using var response = await client.PostAsync("/dev/token", content, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("must be JSON", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -148,6 +198,27 @@ public sealed class AuthBridgeApiTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal("Service temporarily unavailable", (await ReadProblemAsync(response)).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task PostSession_DevelopmentWithStaleDevToken_Returns401AndNeverFetchesGoogleKeys()
+    {
+        // Arrange: a token signed by the dev key of an earlier run (e.g. before an AppHost restart).
+        var keys = new StubKeysHandler();
+        await using var factory = new AuthBridgeFactory("Development", configureServices: services =>
+            services.AddHttpClient(SigningKeySource.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => keys));
+        var client = factory.CreateClient();
+        using var earlierRun = new DevTokenIssuer(Options.Create(new FirebaseOptions { ProjectId = "commeazy-test" }), TimeProvider.System);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/session");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", earlierRun.Issue("DevUser1", "+31612345678"));
+
+        // Act
+        using var response = await client.SendAsync(request, Ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("unknown signing key", (await ReadProblemAsync(response)).GetProperty("detail").GetString());
+        Assert.Equal(0, keys.Requests);
     }
 
     [Fact]

@@ -114,6 +114,25 @@ public sealed class FirebaseTokenValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task ValidateAsync_DevIssuerOnAndKidUnknown_RejectsWithoutFetchingKeys()
+    {
+        // Arrange: a token from an earlier run of the dev issuer (its key is regenerated at every start), and a key URL
+        // that would answer with a key for that very kid: a development AuthBridge must not even ask.
+        using var earlierRun = new DevTokenIssuer(_firebase.Options, _firebase.Time);
+        using var devIssuer = new DevTokenIssuer(_firebase.Options, _firebase.Time);
+        _firebase.Keys.Jwks = System.Text.Json.JsonSerializer.Serialize(earlierRun.GetKeySet(), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var validator = new FirebaseTokenValidator(_firebase.KeySource, _firebase.Options, _firebase.Time, devIssuer);
+        var staleToken = earlierRun.Issue("dev-user", "+31612345678");
+
+        // Act
+        var outcome = await validator.ValidateAsync(staleToken, TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.Equal(TokenRejection.UnknownSigningKey, outcome.Rejection);
+        Assert.Equal(0, _firebase.Keys.Requests);
+    }
+
+    [Fact]
     public async Task ValidateAsync_DevTokenWithoutDevIssuer_Rejected()
     {
         // Arrange: a production validator never trusts a development key.

@@ -61,7 +61,7 @@ public sealed class JidMapperTests
             var localpart = Map(uid);
 
             // Assert
-            Assert.Matches("^[a-z0-9.-]+$", localpart);
+            Assert.Matches(@"^[a-z0-9.-]+\z", localpart);
             Assert.Equal(uid, Decode(localpart));
             Assert.True(!seen.TryGetValue(localpart, out var previous) || previous == uid, $"collision on {localpart}");
             seen[localpart] = uid;
@@ -134,7 +134,7 @@ public sealed class JidMapperTests
     private static string Map(string uid)
     {
         Assert.True(JidMapper.TryMapUid(uid, out var localpart), $"uid of length {uid.Length} was not mapped");
-        Assert.Matches("^[a-z0-9.-]+$", localpart);
+        Assert.Matches(@"^[a-z0-9.-]+\z", localpart);
         Assert.True(Encoding.UTF8.GetByteCount(localpart) <= JidMapper.MaxLocalpartBytes);
         return localpart;
     }

@@ -22,7 +22,7 @@ public sealed class PasswordDeriverTests
 
         // Assert
         Assert.Equal(expected, password);
-        Assert.Matches("^[A-Za-z0-9_-]{43}$", password);
+        Assert.Matches(@"^[A-Za-z0-9_-]{43}\z", password);
     }
 
     [Fact]

@@ -58,12 +58,12 @@ public sealed class ScramCredentialsTests
         var second = ScramCredentials.Create("secret");
 
         // Assert
-        Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", first.Salt);
+        Assert.Matches(@"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\z", first.Salt);
         Assert.NotEqual(first.Salt, second.Salt);
         Assert.NotEqual(first.StoredKeyHex, second.StoredKeyHex);
         Assert.Equal(ScramCredentials.DefaultIterationCount, first.IterationCount);
-        Assert.Matches("^[0-9a-f]{40}$", first.StoredKeyHex);
-        Assert.Matches("^[0-9a-f]{40}$", first.ServerKeyHex);
+        Assert.Matches(@"^[0-9a-f]{40}\z", first.StoredKeyHex);
+        Assert.Matches(@"^[0-9a-f]{40}\z", first.ServerKeyHex);
         Assert.True(first.Verify("secret"));
     }
 

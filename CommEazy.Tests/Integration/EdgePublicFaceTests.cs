@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using Aspire.Hosting.Testing;
 using CommEazy.Tests.Fixtures;
 
@@ -14,6 +15,14 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
     [InlineData("/alive")]
     [InlineData("/admin")]
     [InlineData("/xmpp-websocket/../metrics")]
+    [InlineData("/favicon.ico")]
+    [InlineData("/.env")]
+    [InlineData("/wp-login.php")]
+    [InlineData("/index.html")]
+    [InlineData("/xmpp-websocket.php")]
+    [InlineData("/xmpp-websocket/")]
+    [InlineData("/XMPP-WEBSOCKET")]
+    [InlineData("/Xmpp-WebSocket/?u=x")]
     public async Task NonWebSocketPath_Is403(string path)
     {
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
@@ -22,7 +31,86 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         using var response = await edge.GetAsync(path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.False(response.Headers.Contains("Server"), "the Edge must not announce its server software");
+    }
+
+    [Theory]
+    [InlineData("/xmpp-websocket/?u=x", "mqtt")]
+    [InlineData("/xmpp-websocket/", "xmpp")]
+    [InlineData("/XMPP-WEBSOCKET", "xmpp")]
+    [InlineData("/Xmpp-WebSocket?u=x", "xmpp")]
+    public async Task WebSocketUpgradeOnAnotherPath_Is403(string pathAndQuery, string subprotocol)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+
+        var status = await UpgradeStatusAsync(pathAndQuery, subprotocol);
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+    }
+
+    [Theory]
+    [InlineData("/xmpp-websocket?u=x", "mqtt", HttpStatusCode.BadRequest)]
+    [InlineData("/xmpp-websocket?u=x", "xmpp", HttpStatusCode.SwitchingProtocols)]
+    public async Task WebSocketUpgradeOnTheExactPath_ReachesANodeOnlyWithXmppSubprotocol(string pathAndQuery, string subprotocol, HttpStatusCode expected)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+
+        var status = await UpgradeStatusAsync(pathAndQuery, subprotocol);
+
+        Assert.Equal(expected, status);
+    }
+
+    [Theory]
+    [InlineData("POST", "/health")]
+    [InlineData("PUT", "/health")]
+    [InlineData("DELETE", "/.well-known/host-meta")]
+    [InlineData("POST", "/.well-known/host-meta.json")]
+    public async Task PublicPathWithAnotherMethod_Is405WithReason(string method, string path)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        using var edge = cluster.App.CreateHttpClient("edge", "http");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}") };
+
+        using var response = await edge.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("GET", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/.well-known/host-meta")]
+    [InlineData("/.well-known/host-meta.json")]
+    public async Task PublicPathWithHead_Is200(string path)
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        using var edge = cluster.App.CreateHttpClient("edge", "http");
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+
+        using var response = await edge.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>The status the Edge answers a WebSocket upgrade with (101 when it went through).</summary>
+    private async Task<HttpStatusCode> UpgradeStatusAsync(string pathAndQuery, string subprotocol)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.AddSubProtocol(subprotocol);
+        try
+        {
+            await socket.ConnectAsync(new Uri($"ws://localhost:{cluster.EdgePort}{pathAndQuery}"), TestContext.Current.CancellationToken);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        }
+        catch (WebSocketException)
+        {
+            // Refused: the status is in HttpStatusCode.
+        }
+        return socket.HttpStatusCode;
     }
 
     [Fact]

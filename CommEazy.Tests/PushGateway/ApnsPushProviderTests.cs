@@ -327,6 +327,37 @@ public sealed class ApnsPushProviderTests
     }
 
     [Fact]
+    public async Task SendAsync_DeviceTokenWithTrailingNewline_RejectedWithoutRequest()
+    {
+        // Arrange
+        await using var bed = await ApnsTestBed.StartAsync();
+
+        // Act
+        var result = await bed.SendAsync(ApnsTestBed.Request(ApnsTestBed.NewDeviceToken() + "\n"));
+
+        // Assert
+        Assert.Equal(PushOutcome.TokenRejected, result.Outcome);
+        Assert.Equal("malformed_token", result.Reason);
+        Assert.Empty(bed.Apns.Requests);
+    }
+
+    [Fact]
+    public async Task SendAsync_TopicWithTrailingNewline_NotSent()
+    {
+        // Arrange
+        await using var bed = await ApnsTestBed.StartAsync();
+        var request = ApnsTestBed.Request(ApnsTestBed.NewDeviceToken()) with { Topic = ApnsTestBed.BundleId + "\n" };
+
+        // Act
+        var result = await bed.SendAsync(request);
+
+        // Assert
+        Assert.Equal(PushOutcome.PermanentFailure, result.Outcome);
+        Assert.Equal("malformed_topic", result.Reason);
+        Assert.Empty(bed.Apns.Requests);
+    }
+
+    [Fact]
     public async Task SendAsync_MessageWaitingToVoipToken_NotSent()
     {
         // Arrange

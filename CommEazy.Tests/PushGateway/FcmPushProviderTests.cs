@@ -294,6 +294,21 @@ public sealed class FcmPushProviderTests
     }
 
     [Fact]
+    public async Task SendAsync_TokenWithTrailingNewline_RejectedWithoutRequest()
+    {
+        // Arrange
+        await using var bed = await FcmTestBed.StartAsync();
+
+        // Act
+        var result = await bed.SendAsync(FcmTestBed.Request(FcmTestBed.NewDeviceToken() + "\n"));
+
+        // Assert
+        Assert.Equal(PushOutcome.TokenRejected, result.Outcome);
+        Assert.Equal("malformed_token", result.Reason);
+        Assert.Empty(bed.Fcm.Messages);
+    }
+
+    [Fact]
     public async Task SendAsync_EveryKind_PayloadCarriesNoContent()
     {
         // Arrange

@@ -15,11 +15,11 @@ internal sealed class ApnsOptions : IValidatableObject
     public const string DefaultSandboxEndpoint = "https://api.sandbox.push.apple.com";
 
     /// <summary>The 10-character key id of the APNs auth key (the <c>kid</c> of every provider token).</summary>
-    [Required, RegularExpression("^[A-Z0-9]{10}$", ErrorMessage = "Push:Apns:KeyId must be the 10-character key id of the APNs auth key.")]
+    [Required, RegularExpression(@"^[A-Z0-9]{10}\z", ErrorMessage = "Push:Apns:KeyId must be the 10-character key id of the APNs auth key.")]
     public string KeyId { get; set; } = "";
 
     /// <summary>The 10-character Apple developer team id (the <c>iss</c> of every provider token).</summary>
-    [Required, RegularExpression("^[A-Z0-9]{10}$", ErrorMessage = "Push:Apns:TeamId must be the 10-character Apple team id.")]
+    [Required, RegularExpression(@"^[A-Z0-9]{10}\z", ErrorMessage = "Push:Apns:TeamId must be the 10-character Apple team id.")]
     public string TeamId { get; set; } = "";
 
     /// <summary>The PEM text of the <c>.p8</c> auth key (PKCS#8, P-256). Secret.</summary>

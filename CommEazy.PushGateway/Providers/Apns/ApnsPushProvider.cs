@@ -164,11 +164,11 @@ internal sealed partial class ApnsPushProvider(
     }
 
     /// <summary>APNs device tokens are hex (32 bytes today; Apple asks not to rely on the length).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-fA-F]{32,400}$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9a-fA-F]{32,400}\z")]
     private static partial System.Text.RegularExpressions.Regex DeviceTokenFormat();
 
     /// <summary>A bundle id (reverse DNS).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.-]{0,250}$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.-]{0,250}\z")]
     private static partial System.Text.RegularExpressions.Regex TopicFormat();
 
     private sealed record ApnsAnswer(int Status, string? Reason, DateTimeOffset? Timestamp, TimeSpan? RetryAfter)

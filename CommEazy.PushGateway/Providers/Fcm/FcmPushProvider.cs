@@ -184,6 +184,6 @@ internal sealed partial class FcmPushProvider(
     }
 
     /// <summary>FCM registration tokens: URL-safe base64 with <c>:</c> separators. Anything else never reaches FCM.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_:.-]{16,4096}$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_:.-]{16,4096}\z")]
     private static partial System.Text.RegularExpressions.Regex DeviceTokenFormat();
 }

@@ -1,6 +1,8 @@
 using CommEazy.AuthBridge;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CommEazy.Tests.AuthBridge.Fakes;
 
@@ -9,7 +11,7 @@ namespace CommEazy.Tests.AuthBridge.Fakes;
 /// loopback (so provisioning meets a refused connection) and its key URL is never reachable.
 /// </summary>
 internal sealed class AuthBridgeFactory(string environment, bool devTokensEnabled = true, string passwordKey = AuthBridgeFactory.PasswordKey,
-    string routingKey = AuthBridgeFactory.RoutingKey)
+    string routingKey = AuthBridgeFactory.RoutingKey, Action<IServiceCollection>? configureServices = null)
     : WebApplicationFactory<AuthBridgeMetrics> // any type of the AuthBridge assembly names its entry point
 {
     public const string PasswordKey = "test-password-key-0123456789abcdef0123456789";
@@ -26,5 +28,9 @@ internal sealed class AuthBridgeFactory(string environment, bool devTokensEnable
         builder.UseSetting("Firebase:ProjectId", "commeazy-test");
         builder.UseSetting("Firebase:KeysUrl", "http://127.0.0.1:1/jwks");
         builder.UseSetting("DevTokens:Enabled", devTokensEnabled ? "true" : "false");
+        if (configureServices is not null)
+        {
+            builder.ConfigureTestServices(configureServices);
+        }
     }
 }

@@ -318,6 +318,6 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
         writer.WriteEndObject();
     }
 
-    [GeneratedRegex("^[0-9a-fA-F]{64,200}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{64,200}\z")]
     private static partial Regex HexToken();
 }

@@ -371,9 +371,9 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
         }), context.RequestAborted);
     }
 
-    [GeneratedRegex("^/v1/projects/(?<project>[^/]+)/messages:send$")]
+    [GeneratedRegex(@"^/v1/projects/(?<project>[^/]+)/messages:send\z")]
     private static partial Regex SendPath();
 
-    [GeneratedRegex(@"^\d+(\.\d{1,9})?s$")]
+    [GeneratedRegex(@"^\d+(\.\d{1,9})?s\z")]
     private static partial Regex Duration();
 }

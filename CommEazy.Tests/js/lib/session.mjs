@@ -1,6 +1,10 @@
 // A signed-in xmpp.js client as the CommEazy app runs it: WebSocket to the Edge, SASL with the password the
-// AuthBridge handed out, presence re-announced on every (re)connect (xmpp.js does not resend it by itself).
+// AuthBridge handed out, presence re-announced on every new session (xmpp.js does not resend it by itself), and
+// nothing sent on a new session before XEP-0198 stream management is settled (see onSessionReady).
 import { client, xml } from "@xmpp/client";
+
+const NS_SM = "urn:xmpp:sm:3";
+const NS_STREAMS = "http://etherx.jabber.org/streams";
 
 /** Reads the scenario's input (JSON with passwords) from stdin, so no secret shows in a process list. */
 export async function readInput() {
@@ -32,9 +36,48 @@ export function nextStanza(xmpp, match) {
 }
 
 /**
+ * Calls `ready` once per new session (every "online"; a resumed session keeps its presence and gets no call) at the
+ * first moment the app may send: when the server has answered `<enable/>` with `<enabled/>` or `<failed/>` and
+ * xmpp.js has applied that answer, or at "online" when the server offers no stream management.
+ *
+ * Why not on "online": xmpp.js 0.14 fires "online" right after resource binding, before it sends `<enable/>`. A
+ * stanza sent then (e.g. the initial presence) makes the server answer (its presence burst, then `<r/>`) in the same
+ * WebSocket read as `<enabled/>`; xmpp.js resets its inbound counter only in a promise continuation after that read,
+ * so it acknowledges stanzas the server sent before `<enabled/>` and the server closes the stream ("Client
+ * acknowledged more stanzas than sent by server"), losing what is sent to the user until it reconnects.
+ * Once the counter is reset the server has nothing to send until the app's first stanza, so every count is right.
+ */
+export function onSessionReady(xmpp, ready) {
+  let offered = false;
+  xmpp.on("element", (el) => {
+    if (el.is("features", NS_STREAMS)) offered = el.getChild("sm", NS_SM) !== undefined;
+  });
+  xmpp.on("online", () => {
+    if (!offered) {
+      ready();
+      return;
+    }
+    const settled = (el) => {
+      if (el.attrs.xmlns !== NS_SM || (el.name !== "enabled" && el.name !== "failed")) return;
+      stop();
+      // xmpp.js applies the answer in a promise continuation; all of them run before the next macrotask, so a
+      // zero-delay timer is the first moment its counters are right (an event-loop turn, not a wait for the server).
+      setTimeout(ready, 0);
+    };
+    const stop = () => {
+      xmpp.removeListener("nonza", settled);
+      xmpp.removeListener("disconnect", stop);
+    };
+    xmpp.on("nonza", settled);
+    xmpp.on("disconnect", stop);
+  });
+}
+
+/**
  * Signs in and announces presence. `session` is `{ jid, password, websocketUrl }` as the AuthBridge returns it.
- * Returns `{ xmpp, jid, mechanism }`; `mechanism` is the SASL mechanism the library chose. `beforeStart(xmpp)` may
- * attach listeners before the first connection.
+ * Resolves once the server has reflected the initial presence back (RFC 6121 §4.2.2), i.e. the session is available
+ * and a message to the bare JID reaches it. Returns `{ xmpp, jid, mechanism }`; `mechanism` is the SASL mechanism the
+ * library chose. `beforeStart(xmpp)` may attach listeners before the first connection.
  */
 export async function signIn(session, { resource = "app", beforeStart = () => {} } = {}) {
   const [localpart, domain] = session.jid.split("@");
@@ -46,18 +89,20 @@ export async function signIn(session, { resource = "app", beforeStart = () => {}
     if ((el.name === "auth" || el.name === "authenticate") && el.attrs.mechanism) signedIn.mechanism = el.attrs.mechanism;
   });
   xmpp.on("error", (err) => console.error(`[${localpart.slice(0, 6)}…] ${err.condition ?? err.message}`));
-  // Resolves after the first initial presence is out, so that the caller's own presence always comes after it.
-  let announced;
-  const online = new Promise((resolve) => { announced = resolve; });
-  xmpp.on("online", async (address) => {
-    signedIn.jid = address.toString();
-    await smSettled(xmpp);
-    // The connection may already be gone again (a node going away): the next `online` announces presence.
-    await xmpp.send(xml("presence")).catch(() => {});
-    announced();
+  let available;
+  const firstAvailable = new Promise((resolve) => (available = resolve));
+  onSessionReady(xmpp, async () => {
+    signedIn.jid = xmpp.jid.toString();
+    const reflected = nextStanza(xmpp, (s) => s.is("presence") && !s.attrs.type && s.attrs.from === signedIn.jid);
+    // The connection may already be gone again (a node going away): the next session announces presence.
+    const sent = await xmpp.send(xml("presence")).then(() => true, () => false);
+    if (sent) {
+      await reflected;
+      available();
+    }
   });
   await xmpp.start();
-  await online;
+  await firstAvailable;
   return signedIn;
 }
 
@@ -79,18 +124,6 @@ function keepReconnecting(xmpp) {
       throw err;
     }
   };
-}
-
-/**
- * Resolves once XEP-0198 is enabled (or given up on) for the new session. xmpp.js 0.14 emits `online` before it has
- * enabled stream management; presence sent earlier makes the server's replies race the <enabled/> and the
- * client's stanza count goes wrong (the server then closes the stream). Interim: see the README.
- */
-async function smSettled(xmpp, ms = 3000) {
-  const sm = xmpp.streamManagement;
-  for (let waited = 0; sm && !sm.enabled && waited < ms; waited += 20) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export { xml };
