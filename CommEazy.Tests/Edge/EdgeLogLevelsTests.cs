@@ -54,6 +54,8 @@ public sealed class EdgeLogLevelsTests
             builder.UseSetting("Edge:PublicPort", "8080");
             builder.UseSetting("Edge:Nodes:0:Id", "prosody-1");
             builder.UseSetting("Edge:Nodes:0:Address", "http://127.0.0.1:1");
+            // Membership is read from here; nothing answers, which this test does not need.
+            builder.UseSetting("ConnectionStrings:prosody", "Host=127.0.0.1;Port=1;Username=edge;Password=unused;Database=prosody");
         }
     }
 }
