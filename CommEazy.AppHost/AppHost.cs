@@ -55,8 +55,9 @@ var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithEnvironment("AuthBridge__PasswordKey", passwordKey)
     .WithEnvironment("Cluster__RoutingKey", routingKey)
     .WithEnvironment("Firebase__ProjectId", firebaseProjectId)
-    // The account table is created by Prosody when it first starts.
-    .WaitFor(prosodyNodes[0]);
+    // Erasure goes through the user's home node; the account table is created by Prosody when it first starts.
+    .WithEnvironment("Cluster__AdminSecret", clusterAdminSecret)
+    .WithProsodyNodes(prosodyNodes, "Cluster");
 if (builder.ExecutionContext.IsRunMode && builder.Environment.IsDevelopment())
 {
     authBridge.WithEnvironment("DevTokens__Enabled", "true");
@@ -77,7 +78,7 @@ var edge = builder.AddProject<Projects.CommEazy_Edge>("edge")
     // Membership (who is live, who drains) comes from the nodes' heartbeats in the database.
     .WithReference(prosodyDb)
     .WithEnvironment("Edge__ClusterAdminSecret", clusterAdminSecret)
-    .WithProsodyNodes(prosodyNodes);
+    .WithProsodyNodes(prosodyNodes, "Edge");
 
 // Observability: Prometheus scrapes every node and service and evaluates the alert rules; Grafana shows them.
 var postgresExporter = builder.AddPostgresExporter("postgres-exporter", postgres);

@@ -45,6 +45,7 @@ internal static class AuthBridgeExtensions
         builder.Services.AddSingleton<FirebaseAuthenticator>();
         builder.Services.AddSingleton<PasswordDeriver>();
         builder.Services.AddSingleton<ProsodyAccountStore>();
+        builder.Services.AddHttpClient<ClusterAccountDeletion>();
         builder.Services.AddSingleton<AuthBridgeMetrics>();
 
         var devTokens = builder.Configuration.GetSection(DevTokenOptions.SectionName).Get<DevTokenOptions>();

@@ -45,4 +45,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 2022, EventName = "DevTokenIssued", Level = LogLevel.Debug,
         Message = "Development token {TokenHash} issued")]
     public static partial void DevTokenIssued(ILogger logger, string tokenHash);
+
+    [LoggerMessage(EventId = 2030, EventName = "ClusterErasureRefused", Level = LogLevel.Warning,
+        Message = "Node {NodeId} refused an account deletion with HTTP {StatusCode}")]
+    public static partial void ClusterErasureRefused(ILogger logger, string nodeId, int statusCode);
+
+    [LoggerMessage(EventId = 2031, EventName = "ClusterErasureUnreachable", Level = LogLevel.Warning,
+        Message = "Node {NodeId} could not be asked to delete an account ({ErrorType})")]
+    public static partial void ClusterErasureUnreachable(ILogger logger, string nodeId, string errorType);
+
+    [LoggerMessage(EventId = 2032, EventName = "ClusterErasureIncomplete", Level = LogLevel.Warning,
+        Message = "No home node deleted the account (asked {NodeCount}): its rows are deleted from SQL, but its contacts were not told and an open session lasts until it disconnects")]
+    public static partial void ClusterErasureIncomplete(ILogger logger, int nodeCount);
 }

@@ -37,15 +37,16 @@ internal static class ServiceResourceExtensions
     public static IResourceBuilder<ProjectResource> WithHostEnvironment(this IResourceBuilder<ProjectResource> service, IDistributedApplicationBuilder builder) =>
         service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
 
-    /// <summary>Tells the Edge about every Prosody node: its id and HTTP address.</summary>
-    public static IResourceBuilder<ProjectResource> WithProsodyNodes(this IResourceBuilder<ProjectResource> edge, IReadOnlyList<IResourceBuilder<ContainerResource>> nodes)
+    /// <summary>Tells a service about every Prosody node, its id and HTTP address, under <c>&lt;section&gt;:Nodes</c>, and waits for them.</summary>
+    public static IResourceBuilder<ProjectResource> WithProsodyNodes(this IResourceBuilder<ProjectResource> service,
+        IReadOnlyList<IResourceBuilder<ContainerResource>> nodes, string section)
     {
         for (var i = 0; i < nodes.Count; i++)
         {
-            edge.WithEnvironment($"Edge__Nodes__{i}__Id", nodes[i].Resource.Name)
-                .WithEnvironment($"Edge__Nodes__{i}__Address", nodes[i].GetEndpoint("http"))
+            service.WithEnvironment($"{section}__Nodes__{i}__Id", nodes[i].Resource.Name)
+                .WithEnvironment($"{section}__Nodes__{i}__Address", nodes[i].GetEndpoint("http"))
                 .WaitFor(nodes[i]);
         }
-        return edge;
+        return service;
     }
 }

@@ -7,7 +7,10 @@ namespace CommEazy.AuthBridge.Apis;
 /// <summary><c>DELETE /v1/account</c>: GDPR erasure of the caller's account.</summary>
 internal static class AccountApi
 {
-    /// <summary>Maps the erasure endpoint, which deletes every stored row of the caller and then runs the erasure steps.</summary>
+    /// <summary>
+    /// Maps the erasure endpoint: the user's home node deletes the account (ending its sessions, unsubscribing its
+    /// contacts), then every stored row left is deleted and the erasure steps run.
+    /// </summary>
     public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder app)
     {
         app.MapDelete("/v1/account", DeleteAccountAsync)
@@ -30,6 +33,7 @@ internal static class AccountApi
 
         try
         {
+            await services.ClusterDeletion.DeleteAsync(auth.Localpart, cancellationToken);
             var rows = await services.Accounts.EraseAsync(auth.Localpart, cancellationToken);
             var bareJid = $"{auth.Localpart}@{services.Options.Value.XmppDomain}";
             foreach (var step in services.ErasureSteps)

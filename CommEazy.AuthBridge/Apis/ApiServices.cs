@@ -9,6 +9,7 @@ internal sealed record ApiServices(
     FirebaseAuthenticator Authenticator,
     PasswordDeriver Passwords,
     ProsodyAccountStore Accounts,
+    ClusterAccountDeletion ClusterDeletion,
     IEnumerable<IAccountErasureStep> ErasureSteps,
     AuthBridgeMetrics Metrics,
     IOptions<AuthBridgeOptions> Options,

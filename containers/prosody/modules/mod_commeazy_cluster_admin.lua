@@ -7,16 +7,25 @@
 --   GET  /cluster          {"node":"prosody-1","state":"live","live":["prosody-1",…]}
 --   POST /cluster/drain    leave the live membership; clients move to their new homes
 --   POST /cluster/undrain  rejoin it
--- Same actions as `prosodyctl shell commeazy drain|undrain|members`.
+--   DELETE /cluster/accounts/<localpart>
+--                          erasure (the AuthBridge's DELETE /v1/account): on the user's home, Prosody deletes
+--                          the account as its own admin tools do, so its sessions end ("Account deleted"), its
+--                          contacts are unsubscribed and its data purged; elsewhere it ends any session the
+--                          user has here and answers 409 with the home's id.
+-- Drain and undrain are also `prosodyctl shell commeazy drain|undrain|members`.
 
 local json = require "prosody.util.json";
 local hashes = require "prosody.util.hashes";
+local nodeprep = require "prosody.util.encodings".stringprep.nodeprep;
+local usermanager = require "prosody.core.usermanager";
+local http = require "prosody.net.http";
 
 local admin_secret = module:get_option_string("commeazy_cluster_admin_secret");
 assert(admin_secret and #admin_secret >= 16, "commeazy_cluster_admin_secret (16+ characters) is required");
 
 module:depends("http");
 local members = module:shared("/*/commeazy_cluster_members/state");
+local api = module:shared("/" .. module.host .. "/commeazy_cluster/api");
 
 local m_requests = module:metric("counter", "admin_requests", "", "Cluster admin requests, by outcome", { "outcome" });
 
@@ -41,7 +50,7 @@ local function view()
 end
 
 local function guarded(handler)
-	return function (event)
+	return function (event, ...)
 		local ok, reason = authorised(event.request);
 		if not ok then
 			m_requests:with_labels(reason):add(1);
@@ -50,7 +59,7 @@ local function guarded(handler)
 				detail = "send Authorization: Bearer <the cluster admin secret>" });
 		end
 		m_requests:with_labels("ok"):add(1);
-		return handler(event);
+		return handler(event, ...);
 	end
 end
 
@@ -63,6 +72,39 @@ local function set_state(draining)
 	end);
 end
 
+-- Ends every session of `username` on this node. Returns how many.
+local function end_sessions(username, reason)
+	local user = prosody.hosts[module.host].sessions[username];
+	local n = 0;
+	for _, session in pairs(user and user.sessions or {}) do
+		session:close({ condition = "not-authorized", text = reason });
+		n = n + 1;
+	end
+	return n;
+end
+
+local function delete_account(event, path)
+	local username = nodeprep(http.urldecode(path or ""));
+	if not username or username == "" or username:find("/", 1, true) then
+		return reply(event.response, 400, { error = "bad-request"; detail = "the path must end in a valid localpart" });
+	end
+	local home = api.home_of(username .. "@" .. module.host);
+	if home and home ~= members.me then
+		end_sessions(username, "Account deleted");
+		return reply(event.response, 409, { error = "not-home"; home = home; detail = "delete the account on its home node" });
+	end
+	if not usermanager.user_exists(username, module.host) then
+		return reply(event.response, 200, { deleted = false });
+	end
+	local ok, err = usermanager.delete_user(username, module.host);
+	if not ok then
+		module:log("warn", "Account deletion failed: %s", tostring(err));
+		return reply(event.response, 503, { error = "unavailable"; detail = "the account could not be deleted: " .. tostring(err) });
+	end
+	module:log("info", "Account deleted on request of the cluster admin endpoint");
+	return reply(event.response, 200, { deleted = true });
+end
+
 module:provides("http", {
 	name = "cluster";
 	default_path = "/cluster";
@@ -70,5 +112,6 @@ module:provides("http", {
 		["GET"] = guarded(function (event) return reply(event.response, 200, view()); end);
 		["POST /drain"] = set_state(true);
 		["POST /undrain"] = set_state(false);
+		["DELETE /accounts/*"] = guarded(delete_account);
 	};
 });
