@@ -1,4 +1,5 @@
 // CommEazy: apps ──ws──> edge ──ws──> prosody-N ──sql──> postgres <──sql── authbridge <──https── apps
+//           prosody-N <──XEP-0114── pushgateway ──https──> APNs / FCM
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -13,11 +14,16 @@ var passwordKey = builder.AddParameter("password-derivation-key",
 // The key behind every user key `u` (which node is a user's home); shared by the AuthBridge, the Edge and the nodes.
 var routingKey = builder.AddParameter("cluster-routing-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+// The push gateway's XEP-0114 handshake secret; the gateway is the same component, push.<domain>, on every node.
+var pushComponentSecret = builder.AddParameter("push-component-secret",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+var pushComponentJid = ReferenceExpression.Create($"push.{xmppDomain}");
 
 // Infrastructure: one database shared by every Prosody node (accounts, rosters, PEP; never messages).
 var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithDataVolume("commeazy-postgres-data");
 var prosodyDb = postgres.AddDatabase("prosody");
-var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 1), prosodyDb, xmppDomain);
+var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 1), prosodyDb, xmppDomain)
+    .WithPushComponent(pushComponentJid, pushComponentSecret);
 
 // Services
 var edgePort = settings.GetValue("EdgePort", 8080);
@@ -32,6 +38,7 @@ var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithEnvironment("AuthBridge__PasswordKey", passwordKey)
     .WithEnvironment("Cluster__RoutingKey", routingKey)
     .WithEnvironment("Firebase__ProjectId", firebaseProjectId)
+    .WithEnvironment("Push__ComponentJid", pushComponentJid)
     // The account table is created by Prosody when it first starts.
     .WaitFor(prosodyNodes[0]);
 if (builder.ExecutionContext.IsRunMode && builder.Environment.IsDevelopment())
@@ -42,7 +49,13 @@ if (builder.ExecutionContext.IsRunMode && builder.Environment.IsDevelopment())
 builder.AddProject<Projects.CommEazy_PushGateway>("pushgateway")
     .WithHttpEndpoint(name: "internal")
     .WithHttpHealthCheck("/health", endpointName: "internal")
-    .WithHostEnvironment(builder);
+    .WithHostEnvironment(builder)
+    .WithReference(prosodyDb)
+    .WithComponentLinks(prosodyNodes, pushComponentJid, pushComponentSecret, xmppDomain)
+    // APNs / FCM only where the AppHost's Push section configures them (README: "Push").
+    .WithPushProviders(builder)
+    // The AuthBridge creates the registrations table the gateway reads.
+    .WaitFor(authBridge);
 
 // Edge: the only public entry for XMPP.
 builder.AddProject<Projects.CommEazy_Edge>("edge")

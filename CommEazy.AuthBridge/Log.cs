@@ -45,4 +45,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 2022, EventName = "DevTokenIssued", Level = LogLevel.Debug,
         Message = "Development token {TokenHash} issued")]
     public static partial void DevTokenIssued(ILogger logger, string tokenHash);
+
+    [LoggerMessage(EventId = 2030, EventName = "PushSchemaReady", Level = LogLevel.Information,
+        Message = "Push registrations table {Table} is ready")]
+    public static partial void PushSchemaReady(ILogger logger, string table);
+
+    [LoggerMessage(EventId = 2031, EventName = "PushDeviceRegistered", Level = LogLevel.Information,
+        Message = "Push device registered ({Platform}, {Outcome}) for token {TokenHash}")]
+    public static partial void PushDeviceRegistered(ILogger logger, string platform, string outcome, string tokenHash);
+
+    [LoggerMessage(EventId = 2032, EventName = "PushDeviceUnregistered", Level = LogLevel.Information,
+        Message = "Push device unregistered for token {TokenHash}")]
+    public static partial void PushDeviceUnregistered(ILogger logger, string tokenHash);
+
+    [LoggerMessage(EventId = 2033, EventName = "PushSchemaRetry", Level = LogLevel.Warning,
+        Message = "Could not create the push registrations table ({ErrorType}); retrying in {Delay}")]
+    public static partial void PushSchemaRetry(ILogger logger, string errorType, TimeSpan delay);
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CommEazy.PushGateway.Providers;
 using CommEazy.Tests.Fakes.Apns;
 using CommEazy.Tests.Fakes.Fcm;
+using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CommEazy.Tests.PushGateway;
@@ -34,7 +35,7 @@ internal sealed class ApnsTestBed : IAsyncDisposable
 
     public IPushProvider Provider => Host.Provider("apns");
 
-    public static async Task<ApnsTestBed> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    public static async Task<ApnsTestBed> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null, Action<IHostApplicationBuilder>? extend = null)
     {
         var time = new OffsetTimeProvider();
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -59,7 +60,7 @@ internal sealed class ApnsTestBed : IAsyncDisposable
         {
             configuration[name] = value;
         }
-        var host = await PushTestHost.StartAsync(configuration, time);
+        var host = await PushTestHost.StartAsync(configuration, time, extend: extend);
         return new ApnsTestBed(time, key, apns, sandbox, host);
     }
 
