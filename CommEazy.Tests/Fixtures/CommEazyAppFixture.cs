@@ -19,6 +19,7 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
 
     private DistributedApplication? _app;
+    private PushFakes? _push;
     private Exception? _startFailure;
     private readonly List<string> _volumes = [];
 
@@ -33,6 +34,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     public int EdgePort { get; } = FreeTcpPort();
     public int AuthBridgePort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
+
+    /// <summary>The fake APNs and FCM the PushGateway delivers to.</summary>
+    public PushFakes Push => _push ?? throw new InvalidOperationException("the cluster did not start");
 
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
@@ -55,10 +59,23 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
 
     private async Task StartAsync()
     {
+        _push = await PushFakes.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
-            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}"],
+            [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", .. _push.AppHostArguments()],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
+        // After the random secrets: the push providers' keys must match what the fakes check.
+        foreach (var (name, value) in _push.Parameters())
+        {
+            builder.Configuration[$"Parameters:{name}"] = value;
+        }
+        builder.CreateResourceBuilder<ProjectResource>("pushgateway").WithEnvironment("SSL_CERT_FILE", _push.CaBundlePath);
+        // No dashboard, so no OTLP collector: without this, each service's exporter retries a refused endpoint for its
+        // whole 10 s timeout when stopping, and DCP gives up on stopping it (a test that stops a resource needs it fast).
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+        }
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
@@ -86,6 +103,10 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+        if (_push is not null)
+        {
+            await _push.DisposeAsync();
         }
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }
