@@ -45,7 +45,7 @@ internal static class PushResourceExtensions
 
     /// <summary>
     /// Configures APNs and/or FCM from the AppHost's <c>Push:Apns</c> / <c>Push:Fcm</c> sections (e.g.
-    /// <c>--Push:Apns:KeyId=…</c> or user secrets), each only when its section exists. The key material comes from
+    /// <c>--Push:Apns:KeyId=…</c> or user secrets), each only when its section or its secret parameter is set. The key material comes from
     /// the secret parameters <c>apns-private-key</c> (the .p8 PEM) and <c>fcm-service-account</c> (the key file JSON),
     /// never from the section. Without either section the gateway runs, delivers nothing and says so in its health.
     /// </summary>
@@ -54,7 +54,7 @@ internal static class PushResourceExtensions
         foreach (var (provider, secretKey, parameterName) in new[] { ("Apns", "PrivateKey", "apns-private-key"), ("Fcm", "ServiceAccountJson", "fcm-service-account") })
         {
             var section = builder.Configuration.GetSection($"Push:{provider}");
-            if (!section.Exists())
+            if (!section.Exists() && builder.Configuration[$"Parameters:{parameterName}"] is null)
             {
                 continue;
             }

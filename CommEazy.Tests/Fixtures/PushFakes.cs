@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using CommEazy.Tests.Fakes.Apns;
 using CommEazy.Tests.Fakes.Fcm;
 using CommEazy.Tests.PushGateway;
-using Microsoft.IdentityModel.Tokens;
 
 namespace CommEazy.Tests.Fixtures;
 
@@ -38,11 +37,9 @@ public sealed class PushFakes : IAsyncDisposable
     public static async Task<PushFakes> StartAsync()
     {
         var apnsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var apnsPublic = new ECDsaSecurityKey(ECDsa.Create(apnsKey.ExportParameters(includePrivateParameters: false))) { KeyId = ApnsTestBed.KeyId };
-        var apns = await FakeApnsServer.StartAsync(new FakeApnsSettings(ApnsTestBed.TeamId, ApnsTestBed.KeyId, apnsPublic, BundleId, TimeProvider.System, TestCertificate.Localhost));
+        var apns = await ApnsTestBed.StartFakeAsync(apnsKey, TimeProvider.System);
         var fcmKey = RSA.Create(2048);
-        var fcmPublic = new RsaSecurityKey(fcmKey.ExportParameters(includePrivateParameters: false)) { KeyId = FcmTestBed.PrivateKeyId };
-        var fcm = await FakeFcmServer.StartAsync(new FakeFcmSettings(FcmTestBed.ProjectId, FcmTestBed.ClientEmail, FcmTestBed.PrivateKeyId, fcmPublic, TimeProvider.System, TestCertificate.Localhost));
+        var fcm = await FcmTestBed.StartFakeAsync(fcmKey, TimeProvider.System);
 
         var caBundle = Path.Combine(Path.GetTempPath(), $"commeazy-test-ca-{Guid.NewGuid():N}.pem");
         const string systemRoots = "/etc/ssl/certs/ca-certificates.crt";

@@ -59,6 +59,7 @@ public sealed class ComponentLinkTests
         var token = ApnsTestBed.NewDeviceToken();
         var (node, secret) = bed.Registrations.Add(PushPlatform.Apns, token);
         var session = await bed.Prosody.NextSessionAsync(Wait);
+        using var traces = new ActivityRecorder();
 
         // Act
         var reply = await session.PublishAsync(node, secret);
@@ -66,6 +67,11 @@ public sealed class ComponentLinkTests
         // Assert
         Assert.Equal("result", reply.Attr("type"));
         Assert.Equal(ComponentTestBed.Jid, reply.Attr("from"));
+        var publish = Assert.Single(traces.Stopped, a => a.OperationName == "push publish");
+        Assert.Equal("delivered", publish.GetTagItem("push.reason"));
+        Assert.Contains(traces.Stopped, a => a.OperationName == "apns push" && a.ParentSpanId == publish.SpanId);
+        // The fake APNs runs in this process: its own server-side spans (Microsoft.AspNetCore) naturally see the path.
+        PrivacyAssert.NoActivityContains(traces.Stopped.Where(a => a.Source.Name != "Microsoft.AspNetCore"), [token, secret, node]);
         Assert.Equal(ComponentTestBed.Domain, reply.Attr("to"));
         var push = Assert.Single(bed.Apns.Apns.Delivered);
         Assert.Equal(token, push.DeviceToken);

@@ -58,14 +58,33 @@ internal sealed class PushCluster(CommEazyAppFixture cluster) : IDisposable
         return await _authBridge.SendAsync(request);
     }
 
+    /// <summary>Signs the user in with the driver (through a cuttable relay when <paramref name="relay"/>).</summary>
+    public static Task SignInAsync(XmppDriver driver, ClusterUser user, bool relay = false) =>
+        driver.CallAsync("signIn", new { name = user.Name, session = user.Session, relay });
+
     /// <summary>Signs the user in with the driver and enables push for each registration, as the app does.</summary>
     public static async Task SignInWithPushAsync(XmppDriver driver, ClusterUser user, bool relay = false, params PushRegistrationAnswer[] registrations)
     {
-        await driver.CallAsync("signIn", new { name = user.Name, session = user.Session, relay });
+        await SignInAsync(driver, user, relay);
         foreach (var registration in registrations)
         {
             await driver.CallAsync("enablePush", new { name = user.Name, jid = registration.Jid, node = registration.Node, secret = registration.Secret });
         }
+    }
+
+    /// <summary>The app enables push on a session, then signs out cleanly: the user is offline with push enabled.</summary>
+    public static async Task GoOfflineWithPushAsync(XmppDriver driver, ClusterUser user, params PushRegistrationAnswer[] registrations)
+    {
+        await SignInWithPushAsync(driver, user, registrations: registrations);
+        await driver.CallAsync("stop", new { name = user.Name });
+    }
+
+    /// <summary>Waits for the first push in <paramref name="pushes"/>, then a quiet while, and returns it: it must stay the only one.</summary>
+    public static async Task<T> SinglePushAsync<T>(Func<IReadOnlyList<T>> pushes, string what)
+    {
+        Assert.True(await EventuallyAsync(() => pushes().Count > 0, TimeSpan.FromSeconds(15)), $"no push: {what}");
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        return Assert.Single(pushes());
     }
 
     /// <summary>The registrations table's rows for an owner, as (node, platform, token, secret hash).</summary>

@@ -95,7 +95,7 @@ public sealed class PushRegistrationClusterTests(CommEazyAppFixture cluster)
         // Act
         var direct = await driver.CallAsync("publishAsUser", new { name = "kim", to = registration.Jid, node = registration.Node, secret = registration.Secret });
         await driver.CallAsync("stop", new { name = "kim" });
-        await driver.CallAsync("signIn", new { name = "bob", session = bob.Session });
+        await PushCluster.SignInAsync(driver, bob);
         var since = DateTimeOffset.UtcNow;
         await driver.CallAsync("send", new { name = "bob", to = kim.BareJid, body = "hostile" });
 

@@ -7,6 +7,7 @@
 //   propose { name, to, callId }           a XEP-0353 call proposal (audio) → { sentAt }
 //   publishAsUser { name, to, node, secret }  a XEP-0357 publish sent by a user straight to the app server → { error }
 //   nextMessage { name, from, timeoutMs }  waits for a chat message with a body from a bare JID → { body }
+//   nextBounce { name, from, timeoutMs }   waits for a message error from a bare JID → { condition }, null if none came
 //   stop { name }                          a clean sign-out (</close>)
 //   cut { name }                           the connection dies without any close: the relay resets it
 // Secrets (passwords, push secrets) come only on stdin and are never printed.
@@ -141,6 +142,14 @@ const commands = {
     const message = await within(timeoutMs ?? 10000, `a message from ${from}`, nextStanza(xmpp,
       (s) => s.is("message") && s.getChildText("body") !== null && bare(s.attrs.from) === bare(from)));
     return { body: message.getChildText("body") };
+  },
+
+  async nextBounce({ name, from, timeoutMs }) {
+    const { xmpp } = clients.get(name);
+    const bounce = nextStanza(xmpp, (s) => s.is("message") && s.attrs.type === "error" && bare(s.attrs.from) === bare(from));
+    const none = new Promise((resolve) => setTimeout(() => resolve(null), timeoutMs ?? 2000));
+    const error = await Promise.race([bounce, none]);
+    return { condition: error?.getChild("error")?.children.find((c) => typeof c !== "string" && c.name !== "text")?.name ?? null };
   },
 
   async stop({ name }) {
