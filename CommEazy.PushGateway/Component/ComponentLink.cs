@@ -205,7 +205,18 @@ internal sealed class ComponentLink
         {
             try
             {
-                var reply = await _handler.HandleAsync(stanza, NodeId, CancellationToken.None).ConfigureAwait(false);
+                XElement reply;
+                try
+                {
+                    reply = await _handler.HandleAsync(stanza, NodeId, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // A bug of ours: Prosody still gets an answer, and one that does not count against the registration.
+                    Log.PublishFailed(_logger, NodeId, e);
+                    _metrics.IqAnswered(NodeId, "wait", "internal_error", TimeSpan.Zero);
+                    reply = Stanza.Error(stanza, _options.Jid, StanzaError.Wait("internal-server-error", "the push app server failed; try later"));
+                }
                 await SendQuietlyAsync(connection, reply).ConfigureAwait(false);
             }
             finally
@@ -214,14 +225,7 @@ internal sealed class ComponentLink
             }
         });
         _inFlight.TryAdd(work, 0);
-        _ = work.ContinueWith(t =>
-        {
-            _inFlight.TryRemove(t, out _);
-            if (t.Exception is { } e)
-            {
-                Log.PublishFailed(_logger, NodeId, e.GetBaseException());
-            }
-        }, TaskScheduler.Default);
+        _ = work.ContinueWith(t => _inFlight.TryRemove(t, out _), TaskScheduler.Default);
     }
 
     private async Task SendQuietlyAsync(ComponentConnection connection, XElement reply)

@@ -326,6 +326,26 @@ public sealed class ComponentLinkTests
     }
 
     [Fact]
+    public async Task Publish_HandlerFails_AnsweredWaitAndTheLinkServesOn()
+    {
+        // Arrange
+        await using var bed = await ComponentTestBed.StartAsync();
+        var (node, secret) = bed.Registrations.Add(PushPlatform.Apns, ApnsTestBed.NewDeviceToken());
+        bed.Registrations.Broken = true;
+        var session = await bed.Prosody.NextSessionAsync(Wait);
+
+        // Act
+        var failed = await session.PublishAsync(node, secret);
+        bed.Registrations.Broken = false;
+        var next = await session.PublishAsync(node, secret);
+
+        // Assert
+        AssertError(failed, "wait", "internal-server-error");
+        Assert.Equal("result", next.Attr("type"));
+        Assert.Equal(1, bed.Prosody.Handshakes);
+    }
+
+    [Fact]
     public async Task Publish_PlatformWithoutProvider_WaitSoTheRegistrationSurvives()
     {
         // Arrange: only APNs is configured in the bed.

@@ -20,6 +20,9 @@ internal sealed class InMemoryPushRegistrationStore : IPushRegistrationStore
     /// <summary>When set, every call fails as a database outage would.</summary>
     public bool Unavailable { get; set; }
 
+    /// <summary>When set, every call fails as a bug would (an exception nobody expects).</summary>
+    public bool Broken { get; set; }
+
     public IReadOnlyCollection<PushRegistration> Rows => [.. _rows.Values];
 
     /// <summary>Registers a device and returns its node and secret, as the AuthBridge would.</summary>
@@ -69,6 +72,10 @@ internal sealed class InMemoryPushRegistrationStore : IPushRegistrationStore
         if (Unavailable)
         {
             throw new RegistrationStoreUnavailableException(new TimeoutException("test outage"));
+        }
+        if (Broken)
+        {
+            throw new InvalidOperationException("test bug");
         }
     }
 }
