@@ -1,4 +1,5 @@
 // CommEazy: apps ──ws──> edge ──ws──> prosody-N ──sql──> postgres (──> postgres-replica) <──sql── authbridge <──https── apps
+//           prosody-N <──XEP-0114── pushgateway ──https──> APNs / FCM
 //           apps ──udp/tcp──> coturn (TURN credentials from prosody-N, XEP-0215)
 //           prometheus ──scrape──> everything ; grafana ──> prometheus
 using Microsoft.Extensions.Configuration;
@@ -25,6 +26,10 @@ var turnHost = builder.AddParameter("turn-host"); // what apps are told to reach
 var prosodyAdmins = builder.AddParameter("prosody-admins"); // space-separated bare JIDs with the admin role
 var grafanaPassword = builder.AddParameter("grafana-admin-password",
     new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+// The push gateway's XEP-0114 handshake secret; the gateway is the same component, push.<domain>, on every node.
+var pushComponentSecret = builder.AddParameter("push-component-secret",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+var pushComponentJid = ReferenceExpression.Create($"push.{xmppDomain}");
 
 // Infrastructure: one database shared by every Prosody node (accounts, rosters, PEP; never messages).
 var postgres = builder.AddPostgres("postgres").WithCommEazyImage().WithStreamingReplication().WithDataVolume("commeazy-postgres-data");
@@ -43,7 +48,8 @@ var publicWebSocketUrl = settings["PublicWebSocketUrl"] ?? $"ws://localhost:{edg
 var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 3), prosodyDb,
     new ProsodyClusterSettings(xmppDomain, routingKey, clusterAdminSecret, publicWebSocketUrl))
     .WithTurnServer(coturn, turnSecret, turnHost, turnPort)
-    .WithAdmins(prosodyAdmins);
+    .WithAdmins(prosodyAdmins)
+    .WithPushComponent(pushComponentJid, pushComponentSecret);
 
 // Services
 var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
@@ -55,6 +61,7 @@ var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithEnvironment("AuthBridge__PasswordKey", passwordKey)
     .WithEnvironment("Cluster__RoutingKey", routingKey)
     .WithEnvironment("Firebase__ProjectId", firebaseProjectId)
+    .WithEnvironment("Push__ComponentJid", pushComponentJid)
     // Erasure goes through the user's home node; the account table is created by Prosody when it first starts.
     .WithEnvironment("Cluster__AdminSecret", clusterAdminSecret)
     .WithProsodyNodes(prosodyNodes, "Cluster");
@@ -66,7 +73,13 @@ if (builder.ExecutionContext.IsRunMode && builder.Environment.IsDevelopment())
 var pushGateway = builder.AddProject<Projects.CommEazy_PushGateway>("pushgateway")
     .WithHttpEndpoint(name: "internal")
     .WithHttpHealthCheck("/health", endpointName: "internal")
-    .WithHostEnvironment(builder);
+    .WithHostEnvironment(builder)
+    .WithReference(prosodyDb)
+    .WithComponentLinks(prosodyNodes, pushComponentJid, pushComponentSecret, xmppDomain)
+    // APNs / FCM only where the AppHost's Push section configures them (README: "Push").
+    .WithPushProviders(builder)
+    // The AuthBridge creates the registrations table the gateway reads.
+    .WaitFor(authBridge);
 
 // Edge: the only public entry for XMPP.
 var edge = builder.AddProject<Projects.CommEazy_Edge>("edge")

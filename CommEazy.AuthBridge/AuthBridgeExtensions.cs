@@ -1,6 +1,7 @@
 using CommEazy.AuthBridge.Accounts;
 using CommEazy.AuthBridge.DevTokens;
 using CommEazy.AuthBridge.Firebase;
+using CommEazy.AuthBridge.Push;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CommEazy.AuthBridge;
@@ -11,7 +12,7 @@ internal static class AuthBridgeExtensions
     /// <summary>Name of the connection string (and Aspire resource) of Prosody's database.</summary>
     public const string ProsodyDatabase = "prosody";
 
-    /// <summary>Adds options validated at startup, Prosody's database, Firebase token validation and, in Development only, the dev token issuer.</summary>
+    /// <summary>Adds options validated at startup, Prosody's database, Firebase token validation, push registrations and, in Development only, the dev token issuer.</summary>
     public static IHostApplicationBuilder AddAuthBridgeServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
@@ -35,6 +36,10 @@ internal static class AuthBridgeExtensions
             .BindConfiguration(FirebaseOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<PushOptions>()
+            .BindConfiguration(PushOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddOptions<DevTokenOptions>()
             .BindConfiguration(DevTokenOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true);
 
@@ -47,6 +52,11 @@ internal static class AuthBridgeExtensions
         builder.Services.AddSingleton<ProsodyAccountStore>();
         builder.Services.AddHttpClient<ClusterAccountDeletion>();
         builder.Services.AddSingleton<AuthBridgeMetrics>();
+        builder.Services.AddSingleton<PushRegistrationStore>();
+        builder.Services.AddSingleton<IAccountErasureStep, PushRegistrationErasure>();
+        builder.Services.AddSingleton<PushRegistrationSchema>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PushRegistrationSchema>());
+        builder.Services.AddHealthChecks().AddCheck<PushRegistrationSchema>(PushRegistrationSchema.HealthCheckName);
 
         var devTokens = builder.Configuration.GetSection(DevTokenOptions.SectionName).Get<DevTokenOptions>();
         if (builder.Environment.IsDevelopment() && devTokens?.Enabled == true)

@@ -14,6 +14,7 @@ internal sealed class AuthBridgeMetrics
 
     private readonly Counter<long> _sessions;
     private readonly Counter<long> _erasures;
+    private readonly Counter<long> _pushRegistrations;
 
     public AuthBridgeMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +23,8 @@ internal sealed class AuthBridgeMetrics
             "Session requests by outcome: issued, or why they were refused.");
         _erasures = meter.CreateCounter<long>("commeazy.auth.erasures", "{account}",
             "Account erasure requests by outcome: erased, or why they were refused.");
+        _pushRegistrations = meter.CreateCounter<long>("commeazy.auth.push_registrations", "{request}",
+            "Push registration requests by outcome: created, replaced, deleted, or why they were refused.");
     }
 
     public void SessionIssued() => _sessions.Add(1, Outcome("issued"));
@@ -35,6 +38,9 @@ internal sealed class AuthBridgeMetrics
     public void ErasureRefused(TokenRejection rejection) => _erasures.Add(1, Outcome(rejection.MetricLabel()));
 
     public void ErasureUnavailable() => _erasures.Add(1, Outcome("database_unavailable"));
+
+    /// <summary>One push registration request; <paramref name="outcome"/> is a fixed snake-case label.</summary>
+    public void PushRegistration(string outcome) => _pushRegistrations.Add(1, Outcome(outcome));
 
     private static KeyValuePair<string, object?> Outcome(string value) => new(OutcomeAttribute, value);
 }

@@ -46,15 +46,31 @@ internal static partial class Log
         Message = "Development token {TokenHash} issued")]
     public static partial void DevTokenIssued(ILogger logger, string tokenHash);
 
-    [LoggerMessage(EventId = 2030, EventName = "ClusterErasureRefused", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 2030, EventName = "PushSchemaReady", Level = LogLevel.Information,
+        Message = "Push registrations table {Table} is ready")]
+    public static partial void PushSchemaReady(ILogger logger, string table);
+
+    [LoggerMessage(EventId = 2031, EventName = "PushDeviceRegistered", Level = LogLevel.Information,
+        Message = "Push device registered ({Platform}, {Outcome}) for token {TokenHash}")]
+    public static partial void PushDeviceRegistered(ILogger logger, string platform, string outcome, string tokenHash);
+
+    [LoggerMessage(EventId = 2032, EventName = "PushDeviceUnregistered", Level = LogLevel.Information,
+        Message = "Push device unregistered for token {TokenHash}")]
+    public static partial void PushDeviceUnregistered(ILogger logger, string tokenHash);
+
+    [LoggerMessage(EventId = 2033, EventName = "PushSchemaRetry", Level = LogLevel.Warning,
+        Message = "Could not create the push registrations table ({ErrorType}); retrying in {Delay}")]
+    public static partial void PushSchemaRetry(ILogger logger, string errorType, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2040, EventName = "ClusterErasureRefused", Level = LogLevel.Warning,
         Message = "Node {NodeId} refused an account deletion with HTTP {StatusCode}")]
     public static partial void ClusterErasureRefused(ILogger logger, string nodeId, int statusCode);
 
-    [LoggerMessage(EventId = 2031, EventName = "ClusterErasureUnreachable", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 2041, EventName = "ClusterErasureUnreachable", Level = LogLevel.Warning,
         Message = "Node {NodeId} could not be asked to delete an account ({ErrorType})")]
     public static partial void ClusterErasureUnreachable(ILogger logger, string nodeId, string errorType);
 
-    [LoggerMessage(EventId = 2032, EventName = "ClusterErasureIncomplete", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 2042, EventName = "ClusterErasureIncomplete", Level = LogLevel.Warning,
         Message = "No home node deleted the account (asked {NodeCount}): its rows are deleted from SQL, but its contacts were not told and an open session lasts until it disconnects")]
     public static partial void ClusterErasureIncomplete(ILogger logger, int nodeCount);
 }

@@ -14,6 +14,7 @@ app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapSessionApi();
 app.MapAccountApi();
+app.MapPushRegistrationApi();
 app.MapDevTokenApi();
 
 app.Run();

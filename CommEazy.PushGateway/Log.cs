@@ -50,4 +50,40 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3031, Level = LogLevel.Error, Message = "Could not obtain an FCM access token for project {ProjectId}")]
     public static partial void FcmAccessTokenFailed(ILogger logger, string projectId, Exception exception);
+
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Linked to Prosody node {Node} as component {Jid}")]
+    public static partial void LinkUp(ILogger logger, string node, string jid);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Link to Prosody node {Node} lost: {Reason}; reconnecting")]
+    public static partial void LinkLost(ILogger logger, string node, string reason);
+
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Warning, Message = "Could not link to Prosody node {Node}: {Reason}; next attempt in {Delay}")]
+    public static partial void LinkConnectFailed(ILogger logger, string node, string reason, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3043, Level = LogLevel.Information, Message = "Link to Prosody node {Node} closed (shutting down)")]
+    public static partial void LinkClosed(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 3044, Level = LogLevel.Warning, Message = "Prosody node {Node} broke the stream ({Condition}): {Reason}")]
+    public static partial void LinkProtocolError(ILogger logger, string node, string condition, string reason);
+
+    [LoggerMessage(EventId = 3045, Level = LogLevel.Warning, Message = "Shutting down with {Count} publishes from {Node} still unanswered")]
+    public static partial void DrainTimedOut(ILogger logger, string node, int count);
+
+    [LoggerMessage(EventId = 3046, Level = LogLevel.Debug, Message = "Ignored a {Stanza} from Prosody node {Node}")]
+    public static partial void StanzaIgnored(ILogger logger, string node, string stanza);
+
+    [LoggerMessage(EventId = 3047, Level = LogLevel.Debug, Message = "The link to {Node} dropped before an answer could be sent")]
+    public static partial void ReplyLost(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 3050, Level = LogLevel.Debug, Message = "Answered an IQ from {Node}: {Reply} ({Reason})")]
+    public static partial void IqAnswered(ILogger logger, string node, string reply, string reason);
+
+    [LoggerMessage(EventId = 3051, Level = LogLevel.Error, Message = "Handling an IQ from {Node} failed")]
+    public static partial void PublishFailed(ILogger logger, string node, Exception exception);
+
+    [LoggerMessage(EventId = 3052, Level = LogLevel.Warning, Message = "Push registrations unavailable ({ErrorType}); answering wait")]
+    public static partial void RegistrationStoreUnavailable(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 3053, Level = LogLevel.Information, Message = "Removed the {Platform} registration of token {TokenHash}: the provider rejected it ({Reason})")]
+    public static partial void RegistrationRemoved(ILogger logger, string platform, string tokenHash, string reason);
 }

@@ -161,7 +161,7 @@ internal sealed class ProsodyAccountStore(NpgsqlDataSource dataSource, IOptions<
     }
 
     /// <summary>Unreachable, refusing connections, not ready (no table yet) or overloaded: worth a retry later.</summary>
-    private static bool IsUnavailable(Exception exception) => exception switch
+    internal static bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException pg => pg.IsTransient || pg.SqlState is "42P01" || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
                                 || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState.StartsWith("57", StringComparison.Ordinal),

@@ -20,6 +20,7 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
 
     private DistributedApplication? _app;
+    private PushFakes? _push;
     private Exception? _startFailure;
     private readonly List<string> _volumes = [];
 
@@ -46,6 +47,9 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     /// <summary>Resources a test killed on purpose, and when (their orchestrator errors are expected from then on).</summary>
     public System.Collections.Concurrent.ConcurrentBag<(string Resource, DateTimeOffset At)> Killed { get; } = [];
 
+    /// <summary>The fake APNs and FCM the PushGateway delivers to.</summary>
+    public PushFakes Push => _push ?? throw new InvalidOperationException("the cluster did not start");
+
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
 
@@ -67,11 +71,19 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
 
     private async Task StartAsync()
     {
+        _push = await PushFakes.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
             [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", $"--CommEazy:TurnPort={TurnPort}",
-             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true"],
+             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true", .. _push.AppHostArguments()],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
+        // After the random secrets: the push providers' keys must match what the fakes check.
+        foreach (var (name, value) in _push.Parameters())
+        {
+            builder.Configuration[$"Parameters:{name}"] = value;
+        }
+        builder.CreateResourceBuilder<ProjectResource>("pushgateway").WithEnvironment("SSL_CERT_FILE", _push.CaBundlePath);
+        // The services export traces here, as they would to the dashboard (which tests run without).
         Telemetry = await OtlpReceiver.StartAsync();
         builder.WithOtlpExportTo(Telemetry.Endpoint);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging());
@@ -110,6 +122,10 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         if (Telemetry is not null)
         {
             await Telemetry.DisposeAsync();
+        }
+        if (_push is not null)
+        {
+            await _push.DisposeAsync();
         }
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }

@@ -6,19 +6,22 @@ namespace CommEazy.Tests.Fixtures;
 /// <summary>Runs one of the xmpp.js scenarios in <c>CommEazy.Tests/js</c> with real Node.js, as the app would connect.</summary>
 internal static class XmppScenario
 {
-    private static readonly Lazy<string> ScriptsDirectory = new(FindAndInstallScripts);
+    private static readonly Lazy<string> Scripts = new(FindAndInstallScripts);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="input"/> on stdin (it holds passwords) and returns its JSON result.</summary>
     public static async Task<JsonNode> RunAsync(string script, object input, TimeSpan timeout)
     {
-        var directory = ScriptsDirectory.Value;
+        var directory = ScriptsDirectory;
         var (exit, output, error) = await Task.Run(() => DockerEnvironment.Run(
             "node", ["--experimental-websocket", "--no-warnings", script], timeout, JsonSerializer.Serialize(input, WebJson), directory));
         Assert.True(exit == 0, $"{script} failed (exit {exit}):\n{error}\n{output}");
         var lastLine = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         return JsonNode.Parse(lastLine)!;
     }
+
+    /// <summary><c>CommEazy.Tests/js</c>, with its npm packages installed.</summary>
+    public static string ScriptsDirectory => Scripts.Value;
 
     private static string FindAndInstallScripts()
     {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CommEazy.PushGateway.Providers;
 using CommEazy.Tests.Fakes.Apns;
 using CommEazy.Tests.Fakes.Fcm;
+using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CommEazy.Tests.PushGateway;
@@ -34,15 +35,19 @@ internal sealed class ApnsTestBed : IAsyncDisposable
 
     public IPushProvider Provider => Host.Provider("apns");
 
-    public static async Task<ApnsTestBed> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <summary>A fake APNs that accepts provider tokens signed with <paramref name="key"/> (this bed's key and team ids).</summary>
+    public static Task<FakeApnsServer> StartFakeAsync(ECDsa key, TimeProvider time)
+    {
+        var publicKey = new ECDsaSecurityKey(ECDsa.Create(key.ExportParameters(includePrivateParameters: false))) { KeyId = KeyId };
+        return FakeApnsServer.StartAsync(new FakeApnsSettings(TeamId, KeyId, publicKey, BundleId, time, TestCertificate.Localhost), TestContext.Current.CancellationToken);
+    }
+
+    public static async Task<ApnsTestBed> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null, Action<IHostApplicationBuilder>? extend = null)
     {
         var time = new OffsetTimeProvider();
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var publicKey = new ECDsaSecurityKey(ECDsa.Create(key.ExportParameters(includePrivateParameters: false))) { KeyId = KeyId };
-        var settings = new FakeApnsSettings(TeamId, KeyId, publicKey, BundleId, time, TestCertificate.Localhost);
-        var ct = TestContext.Current.CancellationToken;
-        var apns = await FakeApnsServer.StartAsync(settings, ct);
-        var sandbox = await FakeApnsServer.StartAsync(settings, ct);
+        var apns = await StartFakeAsync(key, time);
+        var sandbox = await StartFakeAsync(key, time);
         var configuration = new Dictionary<string, string?>
         {
             ["Push:Apns:KeyId"] = KeyId,
@@ -59,7 +64,7 @@ internal sealed class ApnsTestBed : IAsyncDisposable
         {
             configuration[name] = value;
         }
-        var host = await PushTestHost.StartAsync(configuration, time);
+        var host = await PushTestHost.StartAsync(configuration, time, extend: extend);
         return new ApnsTestBed(time, key, apns, sandbox, host);
     }
 
@@ -105,16 +110,21 @@ internal sealed class FcmTestBed : IAsyncDisposable
 
     public IPushProvider Provider => Host.Provider("fcm");
 
+    /// <summary>A fake FCM whose token endpoint accepts assertions signed with <paramref name="key"/> (this bed's service account).</summary>
+    public static Task<FakeFcmServer> StartFakeAsync(RSA key, TimeProvider time)
+    {
+        var publicKey = new RsaSecurityKey(key.ExportParameters(includePrivateParameters: false)) { KeyId = PrivateKeyId };
+        return FakeFcmServer.StartAsync(new FakeFcmSettings(ProjectId, ClientEmail, PrivateKeyId, publicKey, time, TestCertificate.Localhost),
+            TestContext.Current.CancellationToken);
+    }
+
     /// <param name="overrides">Configuration to change.</param>
     /// <param name="signingKey">Signs the key file with this key instead of the one the fake knows.</param>
     public static async Task<FcmTestBed> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null, RSA? signingKey = null)
     {
         var time = new OffsetTimeProvider();
         var key = RSA.Create(2048);
-        var publicKey = new RsaSecurityKey(key.ExportParameters(includePrivateParameters: false)) { KeyId = PrivateKeyId };
-        var fcm = await FakeFcmServer.StartAsync(
-            new FakeFcmSettings(ProjectId, ClientEmail, PrivateKeyId, publicKey, time, TestCertificate.Localhost),
-            TestContext.Current.CancellationToken);
+        var fcm = await StartFakeAsync(key, time);
         var configuration = new Dictionary<string, string?>
         {
             ["Push:Fcm:ServiceAccountJson"] = fcm.ServiceAccountJson(signingKey ?? key),

@@ -70,15 +70,17 @@ internal sealed class PushTestHost : IAsyncDisposable
     public MetricCollector<T> Collect<T>(string instrument) where T : struct =>
         new(Services.GetRequiredService<IMeterFactory>(), PushGatewayMetrics.Name, instrument);
 
-    public static async Task<PushTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configure = null)
+    public static async Task<PushTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configure = null,
+        Action<IHostApplicationBuilder>? extend = null)
     {
-        var host = Build(settings, time, configure);
+        var host = Build(settings, time, configure, extend);
         await host.StartHostAsync();
         return host;
     }
 
-    /// <summary>Builds without starting (to test startup validation).</summary>
-    public static PushTestHost Build(IReadOnlyDictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configure = null)
+    /// <summary>Builds without starting (to test startup validation); <paramref name="extend"/> adds more of the gateway after the providers.</summary>
+    public static PushTestHost Build(IReadOnlyDictionary<string, string?> settings, TimeProvider time, Action<IServiceCollection>? configure = null,
+        Action<IHostApplicationBuilder>? extend = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -95,6 +97,7 @@ internal sealed class PushTestHost : IAsyncDisposable
         builder.Services.AddSingleton(new ProviderServerCertificateTrust(TestCertificate.Localhost));
         configure?.Invoke(builder.Services);
         builder.AddPushProviders();
+        extend?.Invoke(builder);
         return new PushTestHost(builder.Build());
     }
 

@@ -103,6 +103,8 @@ render_config() {
 	text=${text//"{{TURN_MODULES}}"/"$TURN_MODULES"}
 	text=${text//"{{TURN}}"/"$TURN"}
 	cluster_config
+	push_config
+	text=${text//"{{PUSH_COMPONENT}}"/"$PUSH_COMPONENT"}
 	text=${text//"{{MODULES_DISABLED}}"/"$MODULES_DISABLED"}
 	text=${text//"{{CLUSTER_GLOBAL}}"/"$CLUSTER_GLOBAL"}
 	text=${text//"{{CLUSTER_HOSTS}}"/"$CLUSTER_HOSTS"}
@@ -202,6 +204,31 @@ Component '"$(lua_str "$host")"' "commeazy_cluster_link"
 		cafile = "'"$CLUSTER_DIR"'/ca.crt"; -- only the private cluster CA is trusted
 	}'
 	log "cluster node $PROSODY_NODE_ID (cluster host $host, s2s on 5269)"
+}
+
+# The push app server (XEP-0357 via XEP-0114): on when PROSODY_PUSH_COMPONENT is set, and then
+# PROSODY_PUSH_COMPONENT_SECRET is required. Sets PUSH_COMPONENT (Lua text for the template). The
+# secret is rendered as a Lua literal like every other value and never printed.
+push_config() {
+	PUSH_COMPONENT=''
+	if [ -z "${PROSODY_PUSH_COMPONENT:-}" ]; then
+		[ -z "${PROSODY_PUSH_COMPONENT_SECRET:-}" ] || die "PROSODY_PUSH_COMPONENT_SECRET is set but PROSODY_PUSH_COMPONENT (the component JID) is not"
+		log "no push component (PROSODY_PUSH_COMPONENT not set): pushes are published to no one"
+		return 0
+	fi
+	require_env PROSODY_PUSH_COMPONENT_SECRET
+	[[ $PROSODY_PUSH_COMPONENT =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] \
+		|| die "PROSODY_PUSH_COMPONENT must be a lower-case DNS name (the component JID), got '$PROSODY_PUSH_COMPONENT'"
+	[ "$PROSODY_PUSH_COMPONENT" != "$PROSODY_DOMAIN" ] || die "PROSODY_PUSH_COMPONENT must differ from PROSODY_DOMAIN"
+	[[ ${#PROSODY_PUSH_COMPONENT_SECRET} -ge 16 && $PROSODY_PUSH_COMPONENT_SECRET =~ ^[!-~]+$ ]] \
+		|| die "PROSODY_PUSH_COMPONENT_SECRET must be at least 16 printable ASCII characters without spaces"
+	PUSH_COMPONENT="---------- Push app server (CommEazy.PushGateway over XEP-0114) ----------
+Component $(lua_str "$PROSODY_PUSH_COMPONENT")
+	component_secret = $(lua_str "$PROSODY_PUSH_COMPONENT_SECRET") -- secret
+	component_conflict_resolve = \"kick_old\" -- a restarted gateway replaces its stale link
+	modules_enabled = { \"commeazy_push_guard\"; } -- only $PROSODY_DOMAIN may talk to it
+	commeazy_push_service_host = $(lua_str "$PROSODY_DOMAIN")"
+	log "push component $PROSODY_PUSH_COMPONENT on port 5347"
 }
 
 ensure_certificate() {

@@ -26,6 +26,7 @@ internal sealed class AuthBridgeFactory(string environment, bool devTokensEnable
         builder.UseSetting("AuthBridge:WebSocketUrl", "ws://localhost:8080/xmpp-websocket");
         builder.UseSetting("Cluster:RoutingKey", routingKey);
         builder.UseSetting("Firebase:ProjectId", "commeazy-test");
+        builder.UseSetting("Push:ComponentJid", "push.commeazy.test");
         builder.UseSetting("Firebase:KeysUrl", "http://127.0.0.1:1/jwks");
         builder.UseSetting("DevTokens:Enabled", devTokensEnabled ? "true" : "false");
         if (configureServices is not null)

@@ -37,4 +37,5 @@ internal sealed record ApnsRecordedPush(
     string ProviderToken,
     DateTimeOffset ProviderTokenIssuedAt,
     byte[] Body,
-    int AnsweredStatus);
+    int AnsweredStatus,
+    DateTimeOffset ReceivedAt);

@@ -107,6 +107,16 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
     /// <summary>Answers every request for <paramref name="deviceToken"/> (after any queued replies) with <paramref name="reply"/>.</summary>
     public void Always(string deviceToken, ApnsFakeReply reply) => _always[deviceToken] = reply;
 
+    /// <summary>Forgets what it was told to answer for <paramref name="deviceToken"/>: from now on, 200.</summary>
+    public void Reset(string deviceToken)
+    {
+        _queued.TryRemove(deviceToken, out _);
+        _always.TryRemove(deviceToken, out _);
+    }
+
+    /// <summary>The requests received for one device token.</summary>
+    public IReadOnlyList<ApnsRecordedPush> RequestsFor(string deviceToken) => [.. _requests.Where(r => r.DeviceToken == deviceToken)];
+
     public static async Task<FakeApnsServer> StartAsync(FakeApnsSettings settings, CancellationToken cancellationToken = default)
     {
         var server = new FakeApnsServer(settings);
@@ -152,7 +162,7 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
         var expiration = long.TryParse(expirationText, NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : -1;
         var reply = tokenError ?? CheckRequest(deviceToken, pushType, topic, priority, expirationText, collapseId, body, request.ContentType) ?? NextReply(deviceToken);
         _requests.Enqueue(new ApnsRecordedPush(deviceToken, request.Protocol, pushType, topic, priority, expiration,
-            collapseId.Length == 0 ? null : collapseId, providerToken, issuedAt, body, reply.Status));
+            collapseId.Length == 0 ? null : collapseId, providerToken, issuedAt, body, reply.Status, DateTimeOffset.UtcNow));
 
         if (reply.Delay > TimeSpan.Zero)
         {

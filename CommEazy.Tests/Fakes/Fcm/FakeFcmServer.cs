@@ -113,6 +113,16 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
     /// <summary>Answers every send to <paramref name="deviceToken"/> (after any queued replies) with <paramref name="reply"/>.</summary>
     public void Always(string deviceToken, FcmFakeReply reply) => _always[deviceToken] = reply;
 
+    /// <summary>Forgets what it was told to answer for <paramref name="deviceToken"/>: from now on, 200.</summary>
+    public void Reset(string deviceToken)
+    {
+        _queued.TryRemove(deviceToken, out _);
+        _always.TryRemove(deviceToken, out _);
+    }
+
+    /// <summary>The sends received for one registration token.</summary>
+    public IReadOnlyList<FcmRecordedMessage> MessagesFor(string deviceToken) => [.. _messages.Where(m => m.DeviceToken == deviceToken)];
+
     public static async Task<FakeFcmServer> StartAsync(FakeFcmSettings settings, CancellationToken cancellationToken = default)
     {
         var server = new FakeFcmServer(settings);
@@ -254,7 +264,7 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
         {
             Violation(shapeError);
         }
-        _messages.Enqueue(new FcmRecordedMessage(deviceToken ?? "", request.Protocol, accessToken, body, reply.Status));
+        _messages.Enqueue(new FcmRecordedMessage(deviceToken ?? "", request.Protocol, accessToken, body, reply.Status, DateTimeOffset.UtcNow));
 
         if (reply.Delay > TimeSpan.Zero)
         {

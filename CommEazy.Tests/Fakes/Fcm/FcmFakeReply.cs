@@ -25,4 +25,4 @@ internal sealed record FcmFakeReply(int Status, string? GrpcStatus = null, strin
 }
 
 /// <summary>One <c>messages:send</c> the fake FCM received and checked, whatever it answered.</summary>
-internal sealed record FcmRecordedMessage(string DeviceToken, string Protocol, string AccessToken, string Body, int AnsweredStatus);
+internal sealed record FcmRecordedMessage(string DeviceToken, string Protocol, string AccessToken, string Body, int AnsweredStatus, DateTimeOffset ReceivedAt);
