@@ -276,8 +276,8 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Assert
         Assert.Equal("Healthy", (string?)health["status"]);
         var links = health["checks"]!["prosody-links"]!;
-        Assert.Equal("1 of 1 Prosody nodes linked over XEP-0114", (string?)links["description"]);
-        Assert.StartsWith("connected since", (string?)links["data"]!["prosody-1"]);
+        Assert.Equal($"{cluster.Nodes.Count} of {cluster.Nodes.Count} Prosody nodes linked over XEP-0114", (string?)links["description"]);
+        Assert.All(cluster.Nodes, node => Assert.StartsWith("connected since", (string?)links["data"]![node]));
         Assert.Equal("delivering through apns, fcm", (string?)health["checks"]!["push-providers"]!["description"]);
     }
 
