@@ -60,6 +60,8 @@ internal static class ProsodyResourceExtensions
             // operators and tests can probe it. Never a public endpoint.
             .WithEndpoint(targetPort: S2sPort, name: "s2s", scheme: "tcp")
             .WithEnvironment("PROSODY_NODE_ID", name)
+            // info unless CommEazy:ProsodyLogLevel says otherwise (debug logs whole stanzas: development only).
+            .WithEnvironment("PROSODY_LOG_LEVEL", builder.Configuration["CommEazy:ProsodyLogLevel"] ?? "info")
             .WithEnvironment("PROSODY_DOMAIN", cluster.XmppDomain)
             .WithEnvironment("PROSODY_ROUTING_KEY", cluster.RoutingKey)
             .WithEnvironment("PROSODY_CLUSTER_ADMIN_SECRET", cluster.AdminSecret)

@@ -118,12 +118,34 @@ internal sealed class ComponentConnection : IAsyncDisposable
         try
         {
             await SendRawAsync(text, cancellationToken).ConfigureAwait(false);
+            await LingerAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
         {
             // Already gone.
         }
         await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends FIN after what was written, then reads and drops what the peer still sends, briefly: closing a socket with
+    /// unread input makes the kernel answer RST, and a RST can destroy the stream error before the peer reads it.
+    /// </summary>
+    private async Task LingerAsync()
+    {
+        _tcp.Client.Shutdown(SocketShutdown.Send);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var buffer = new byte[8192];
+        try
+        {
+            while (await _tcp.Client.ReceiveAsync(buffer, SocketFlags.None, grace.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer did not close within the grace period: close anyway.
+        }
     }
 
     private async Task SendRawAsync(string text, CancellationToken cancellationToken)

@@ -262,7 +262,7 @@ public sealed class AuthBridgeApiTests
         var failure = Record.Exception(() => factory.CreateClient());
 
         // Assert
-        Assert.IsType<OptionsValidationException>(failure);
+        Assert.True(failure is OptionsValidationException, failure?.ToString());
     }
 
     private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)

@@ -27,14 +27,27 @@ internal sealed class PushCluster(CommEazyAppFixture cluster) : IDisposable
 
     public CommEazyAppFixture Fixture => cluster;
 
-    public async Task<ClusterUser> UserAsync(string name)
+    /// <summary>
+    /// A fresh user; with <paramref name="awayFrom"/>, one whose home is another node than that user's, so that what
+    /// passes between them is forwarded across the cluster (the path real pairs of users mostly take).
+    /// </summary>
+    public async Task<ClusterUser> UserAsync(string name, ClusterUser? awayFrom = null)
     {
-        var uid = name + Guid.NewGuid().ToString("N")[..10];
-        var idToken = await AppSignIn.DevTokenAsync(_authBridge, uid, "+1555" + Random.Shared.Next(1_000_000, 9_999_999));
-        using var response = await AppSignIn.PostSessionAsync(_authBridge, idToken);
-        response.EnsureSuccessStatusCode();
-        return new ClusterUser(name, (await response.Content.ReadFromJsonAsync<AppSession>())!, idToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            var uid = name + Guid.NewGuid().ToString("N")[..10];
+            var idToken = await AppSignIn.DevTokenAsync(_authBridge, uid, "+1555" + Random.Shared.Next(1_000_000, 9_999_999));
+            using var response = await AppSignIn.PostSessionAsync(_authBridge, idToken);
+            response.EnsureSuccessStatusCode();
+            var user = new ClusterUser(name, (await response.Content.ReadFromJsonAsync<AppSession>())!, idToken);
+            if (awayFrom is null || cluster.Nodes.Count < 2 || HomeOf(user) != HomeOf(awayFrom) || attempt == 63)
+            {
+                return user;
+            }
+        }
     }
+
+    private string? HomeOf(ClusterUser user) => CommEazy.Cluster.HomeNode.Home(ClusterUsers.UserKeyOf(user.Session), cluster.Nodes);
 
     /// <summary>POST /v1/push/registrations as <paramref name="user"/>.</summary>
     public async Task<HttpResponseMessage> PostRegistrationAsync(ClusterUser user, object body)

@@ -26,7 +26,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange
         using var push = new PushCluster(cluster);
         var alice = await push.UserAsync("alice");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: alice); // what bob sends crosses the cluster
         var token = ApnsTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(alice, "apns", token);
         await using var driver = XmppDriver.Start();
@@ -57,7 +57,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange
         using var push = new PushCluster(cluster);
         var carol = await push.UserAsync("carol");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: carol); // what bob sends crosses the cluster
         var token = FcmTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(carol, "fcm", token);
         await using var driver = XmppDriver.Start();
@@ -87,7 +87,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // so Prosody keeps his session hibernating for resumption.
         using var push = new PushCluster(cluster);
         var dave = await push.UserAsync("dave");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: dave); // what bob sends crosses the cluster
         var token = ApnsTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(dave, "apns", token);
         await using var driver = XmppDriver.Start();
@@ -116,7 +116,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange: the callee's iPhone registered an alert token and a PushKit (VoIP) token.
         using var push = new PushCluster(cluster);
         var erin = await push.UserAsync("erin");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: erin); // what bob sends crosses the cluster
         var alertToken = ApnsTestBed.NewDeviceToken();
         var voipToken = ApnsTestBed.NewDeviceToken();
         var alert = await push.RegisterAsync(erin, "apns", alertToken);
@@ -148,7 +148,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange
         using var push = new PushCluster(cluster);
         var frank = await push.UserAsync("frank");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: frank); // what bob sends crosses the cluster
         var oldToken = ApnsTestBed.NewDeviceToken();
         var old = await push.RegisterAsync(frank, "apns", oldToken);
         cluster.Push.Apns.Always(oldToken, Fakes.Apns.ApnsFakeReply.Unregistered(DateTimeOffset.UtcNow.AddSeconds(1)));
@@ -187,7 +187,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange
         using var push = new PushCluster(cluster);
         var grace = await push.UserAsync("grace");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: grace); // what bob sends crosses the cluster
         var token = ApnsTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(grace, "apns", token);
         cluster.Push.Apns.Always(token, status == 429 ? Fakes.Apns.ApnsFakeReply.TooManyRequests(TimeSpan.FromSeconds(1)) : Fakes.Apns.ApnsFakeReply.InternalServerError);
@@ -220,7 +220,7 @@ public sealed class PushEndToEndTests(CommEazyAppFixture cluster)
         // Arrange
         using var push = new PushCluster(cluster);
         var alice = await push.UserAsync("alice");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: alice); // what bob sends crosses the cluster
         var heidi = await push.UserAsync("heidi");
         var token = ApnsTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(heidi, "apns", token);

@@ -84,7 +84,7 @@ public sealed class PushRegistrationClusterTests(CommEazyAppFixture cluster)
         // and (online) a publish sent straight to the app server.
         using var push = new PushCluster(cluster);
         var kim = await push.UserAsync("kim");
-        var bob = await push.UserAsync("bob");
+        var bob = await push.UserAsync("bob", awayFrom: kim); // what bob sends crosses the cluster
         var token = ApnsTestBed.NewDeviceToken();
         var registration = await push.RegisterAsync(kim, "apns", token);
         var wrongSecret = registration with { Secret = PushRegistrationTable.NewSecret() };

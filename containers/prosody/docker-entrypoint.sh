@@ -97,6 +97,10 @@ render_config() {
 	text=${text//"{{DOMAIN}}"/"$(lua_str "$PROSODY_DOMAIN")"}
 	text=${text//"{{NODE_ID}}"/"$(lua_str "$PROSODY_NODE_ID")"}
 	text=${text//"{{ADMINS}}"/"$(lua_list "${PROSODY_ADMINS:-}")"}
+	local level=${PROSODY_LOG_LEVEL:-info}
+	[[ $level =~ ^(debug|info|warn|error)$ ]] || die "PROSODY_LOG_LEVEL must be debug, info, warn or error, got '$level'"
+	[ "$level" != debug ] || log "PROSODY_LOG_LEVEL=debug: stanzas, message bodies included, go to the log. Never in production."
+	text=${text//"{{LOG_LEVEL}}"/"$(lua_str "$level")"}
 	text=${text//"{{METRICS_ALLOW_CIDR}}"/"$(lua_list "$cidrs")"}
 	text=${text//"{{SQL}}"/"$sql"}
 	turn_config

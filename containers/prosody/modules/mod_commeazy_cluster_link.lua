@@ -54,12 +54,21 @@ local function may_inject(origin, from_host)
 	return is_cluster_peer(from_host);
 end
 
--- Drops xmlns attributes that only repeat the inherited namespace (the s2s parser writes them on
--- the descendants of a foreign wrapper), keeping meaningful ones (a carbon's inner message).
-local function normalise(el, parent_ns)
+-- Turns a stanza parsed inside a wrapper back into the shape of a local one: the s2s parser marks
+-- it and every descendant in the client namespace with xmlns='jabber:client' (foreign to the
+-- s2s stream), where local stanzas have no xmlns at all. Attributes that only repeat the
+-- inherited namespace are dropped; meaningful ones stay (a carbon's inner message). Walks
+-- el.tags itself: childtags() would skip the very children whose namespace differs.
+local function unwrap(el, parent_ns)
 	local ns = el.attr.xmlns or parent_ns;
 	if el.attr.xmlns == parent_ns then el.attr.xmlns = nil; end
-	for child in el:childtags() do normalise(child, ns); end
+	for _, child in ipairs(el.tags) do unwrap(child, ns); end
+	return el;
+end
+
+-- The stanza inside a wrapper, detached from it and shaped as a local stanza.
+local function inner_stanza(fwd)
+	return unwrap(st.clone(fwd.tags[1]), xmlns_client);
 end
 
 local function handle_wrapper(event)
@@ -85,9 +94,7 @@ local function handle_wrapper(event)
 	end
 	local sent_at = tonumber(fwd.attr.ts);
 	if sent_at then m_hop(math.max(0, time.now() - sent_at)); end
-	inner = st.clone(inner); -- detached from the wrapper
-	inner.attr.xmlns = nil;
-	for child in inner:childtags() do normalise(child, xmlns_client); end
+	inner = inner_stanza(fwd);
 	link.injected[inner] = true;
 	m_received:with_labels(kind, "injected"):add(1);
 	prosody.core_post_stanza(prosody.hosts[user_domain], inner);
@@ -100,12 +107,8 @@ module:hook("message/host", handle_wrapper, 10);
 local function on_delivery_failure(event)
 	local wrapper = event.stanza;
 	local fwd = wrapper.name == "message" and wrapper:get_child("fwd", xmlns_cluster);
-	local inner = fwd and fwd.tags[1];
-	if not inner then return; end
-	inner = st.clone(inner);
-	inner.attr.xmlns = nil;
-	for child in inner:childtags() do normalise(child, xmlns_client); end
-	link.fallback(wrapper.attr.id, inner);
+	if not (fwd and fwd.tags[1]) then return; end
+	link.fallback(wrapper.attr.id, inner_stanza(fwd));
 	return true; -- no error reply for the wrapper itself
 end
 module:hook("delivery/failure", on_delivery_failure);
