@@ -58,9 +58,12 @@ local schema = {
 
 -- At start this node holds no sessions: rows left by its previous life are handed over as the
 -- sessions of a dead node ("<id>~restarted", which has no member row), so that their users'
--- contacts are told they went offline. Returns ok, reason.
+-- contacts are told they went offline. Nodes starting together would deadlock on the DDL: an
+-- advisory lock (held until commit) lets one create the tables at a time. Returns ok, reason.
+local schema_lock = 0x436f6d6d; -- any constant shared by every node ("Comm")
 local function create_schema()
 	return engine:transaction(function ()
+		assert(engine:execute("SELECT pg_advisory_xact_lock(?)", schema_lock));
 		for _, stmt in ipairs(schema) do assert(engine:execute(stmt)); end
 		assert(engine:execute("UPDATE commeazy_cluster_sessions SET node_id = ? WHERE node_id = ?",
 			node_id .. "~restarted", node_id));
@@ -119,9 +122,16 @@ local function apply(live, hosts, dead)
 end
 
 local last_success = time.now();
+local schema_ready = false;
 
--- One heartbeat. Returns ok, reason.
+-- One heartbeat (after the tables exist: a start that could not create them retries here).
+-- Returns ok, reason.
 local function beat()
+	if not schema_ready then
+		local ok, err = create_schema();
+		if not ok then return false, "cannot create the cluster tables: " .. tostring(err); end
+		schema_ready = true;
+	end
 	local rows, err = exchange_beat();
 	if not rows then
 		if time.now() - last_success > member_ttl and #state.live > 0 then
@@ -176,8 +186,6 @@ end
 state.set_draining, state.describe = set_draining, describe;
 
 function module.load()
-	local ok, err = create_schema();
-	if not ok then module:log("error", "Cannot create the cluster tables: %s", err); end
 	state.timer = module:add_timer(0, on_beat);
 end
 
