@@ -35,6 +35,45 @@ internal sealed class EdgeOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
     public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How often the Edge pings each app (RFC 6455 ping). With <see cref="ClientPongTimeout"/> it bounds how long a
+    /// vanished app (no FIN) stays connected: interval + timeout, then Prosody's 30 s hibernation, then offline.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan ClientPingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an app has to answer a ping before the Edge treats it as gone.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ClientPongTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the Edge pings the node side of each connection (a node that vanished silently ends its apps' connections).</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan NodePingInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a node has to answer a ping.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan NodePongTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest message an app may send (Prosody's own frame buffer limit is the same, 32 KiB).</summary>
+    [Range(1024, 1 << 20)]
+    public int MaxMessageBytes { get; set; } = 32768;
+
+    /// <summary>New connections per second each node is given (a node takes ~75 logins/s: DESIGN.md §4).</summary>
+    [Range(10, 10000)]
+    public int AdmissionRatePerNode { get; set; } = 60;
+
+    /// <summary>Connections a node may take at once beyond its rate.</summary>
+    [Range(1, 10000)]
+    public int AdmissionBurstPerNode { get; set; } = 20;
+
+    /// <summary>Connections that may wait for their turn per node; beyond it, 503 with Retry-After.</summary>
+    [Range(0, 100000)]
+    public int AdmissionQueuePerNode { get; set; } = 120;
+
+    /// <summary>Up to this many seconds are added at random to Retry-After, so refused apps do not return in step.</summary>
+    [Range(0, 600)]
+    public int AdmissionRetryJitterSeconds { get; set; } = 5;
+
     /// <summary>How often the Edge reads the nodes' heartbeats from PostgreSQL.</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]
     public TimeSpan MembershipPoll { get; set; } = TimeSpan.FromSeconds(1);

@@ -17,4 +17,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Cannot read the cluster membership from PostgreSQL ({Reason}); keeping the last view until it expires")]
     public static partial void MembershipUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Node {NodeId} did not take a WebSocket connection in time")]
+    public static partial void NodeDidNotAnswer(ILogger logger, string nodeId);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Connection to {NodeId} ended: {Ending}")]
+    public static partial void ConnectionEnded(ILogger logger, string nodeId, string ending);
 }

@@ -1,5 +1,6 @@
 using CommEazy.Edge;
 using CommEazy.Edge.Cluster;
+using CommEazy.Edge.Relay;
 using CommEazy.Edge.Health;
 using CommEazy.Edge.LoadBalancing;
 using CommEazy.Edge.PublicFace;
@@ -30,6 +31,7 @@ builder.Services.AddReverseProxy();
 builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, NodeHttpClientFactory>();
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
 builder.Services.AddSingleton<EdgeMetrics>();
+builder.Services.AddSingleton<CommEazy.Edge.Admission.NodeAdmission>();
 
 var app = builder.Build();
 var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
@@ -45,10 +47,9 @@ app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 // The public listener: the WebSocket route, /health (this Edge and its nodes) and host-meta. Nothing else.
 app.MapReverseProxy(proxy =>
 {
-    proxy.UseUpgradeTimeout(edge.UpgradeTimeout);
     proxy.UseHomeNodeRouting();
     proxy.UseLoadBalancing();
-    proxy.UsePassiveHealthChecks();
+    proxy.UseWebSocketRelay();
 });
 app.MapHealthChecks(PublicPaths.Health, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
     .WithMetadata(new HttpMethodMetadata(PublicPaths.ReadMethods));
