@@ -84,7 +84,10 @@ var pushGateway = builder.AddProject<Projects.CommEazy_PushGateway>("pushgateway
 // Edge: the only public entry for XMPP.
 var edge = builder.AddProject<Projects.CommEazy_Edge>("edge")
     .WithPublicAndInternalEndpoints(edgePort)
-    .WithHttpsEndpointWhereDevCertificateExists(settings.GetValue("EdgeHttpsPort", 8443), "Edge__PublicHttpsPort")
+    .WithHttpsEndpointWhereCertificateExists(settings.GetValue("EdgeHttpsPort", 8443), "Edge__PublicHttpsPort",
+        hasOwnCertificate: settings["Edge:PublicCertificatePath"] is not null)
+    // CommEazy:Edge:* tunes the Edge (admission rates, ping intervals, trusted proxies, certificate: README).
+    .WithSettings(settings.GetSection("Edge"), "Edge")
     .WithHostEnvironment(builder)
     .WithEnvironment("Edge__PublicPort", edgePort.ToString(System.Globalization.CultureInfo.InvariantCulture))
     .WithEnvironment("Edge__PublicWebSocketUrl", publicWebSocketUrl)

@@ -40,7 +40,7 @@ internal sealed class EdgeOptions
     /// vanished app (no FIN) stays connected: interval + timeout, then Prosody's 30 s hibernation, then offline.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
-    public TimeSpan ClientPingInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ClientPingInterval { get; set; } = TimeSpan.FromSeconds(7);
 
     /// <summary>How long an app has to answer a ping before the Edge treats it as gone.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
@@ -73,6 +73,19 @@ internal sealed class EdgeOptions
     /// <summary>Up to this many seconds are added at random to Retry-After, so refused apps do not return in step.</summary>
     [Range(0, 600)]
     public int AdmissionRetryJitterSeconds { get; set; } = 5;
+
+    /// <summary>The public TLS certificate (PEM, or PFX without <see cref="PublicCertificateKeyPath"/>); without one, HTTPS uses the development certificate where there is one.</summary>
+    public string? PublicCertificatePath { get; set; }
+
+    /// <summary>The certificate's private key (PEM).</summary>
+    public string? PublicCertificateKeyPath { get; set; }
+
+    /// <summary>Addresses or CIDRs of proxies in front of the Edge (CDN, load balancer) whose X-Forwarded-For is believed; none by default.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>Concurrent connections one client address may hold (carrier-grade NAT puts many phones behind one address).</summary>
+    [Range(1, 1_000_000)]
+    public int ConnectionsPerAddress { get; set; } = 200;
 
     /// <summary>How often the Edge reads the nodes' heartbeats from PostgreSQL.</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]

@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Connection to {NodeId} ended: {Ending}")]
     public static partial void ConnectionEnded(ILogger logger, string nodeId, string ending);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Admin asked node {NodeId} to {Action}: HTTP {StatusCode}")]
+    public static partial void NodeAdminAction(ILogger logger, string action, string nodeId, int statusCode);
 }

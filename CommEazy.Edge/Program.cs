@@ -1,5 +1,6 @@
 using CommEazy.Edge;
 using CommEazy.Edge.Cluster;
+using CommEazy.Edge.Drain;
 using CommEazy.Edge.Relay;
 using CommEazy.Edge.Health;
 using CommEazy.Edge.LoadBalancing;
@@ -12,7 +13,7 @@ using Yarp.ReverseProxy.LoadBalancing;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.ConfigurePublicListener();
 
 builder.Services.AddOptions<EdgeOptions>()
     .BindConfiguration(EdgeOptions.SectionName, b => b.ErrorOnUnknownConfiguration = true)
@@ -32,15 +33,18 @@ builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFa
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);
 builder.Services.AddSingleton<EdgeMetrics>();
 builder.Services.AddSingleton<CommEazy.Edge.Admission.NodeAdmission>();
+builder.Services.AddHttpClient(NodeAdminApi.HttpClientName);
 
 var app = builder.Build();
 var edge = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
 app.Services.GetRequiredService<EdgeMetrics>(); // its observable gauges exist from the start
 
 // The internal listener (liveness, readiness, Prometheus metrics) branches off first; the rest is the public face.
-app.MapDefaultEndpoints();
+app.MapDefaultEndpoints(internalApi => internalApi.MapNodeAdminApi());
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseForwardedHeaders();
+app.UseConnectionsPerAddressLimit();
 app.UseWebSockets();
 app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 

@@ -110,12 +110,14 @@ public static class Extensions
     /// (Prometheus text format). When the configuration names an <c>InternalPort</c>, they answer only on the
     /// listener bound to that port (decided by the local port of the connection, not by the Host header, so a
     /// proxy in front changes nothing), and a service's public port never shows its internals.
+    /// <paramref name="internalEndpoints"/> maps a service's own operator endpoints beside them, equally internal.
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Action<IEndpointRouteBuilder>? internalEndpoints = null)
     {
         if (app.Configuration.GetValue<int?>(InternalPortKey) is not { } internalPort)
         {
             MapHealthAndMetrics(app);
+            internalEndpoints?.Invoke(app);
             return app;
         }
         app.MapWhen(context => context.Connection.LocalPort == internalPort, internalListener =>
@@ -127,7 +129,11 @@ public static class Extensions
                 return next(context);
             });
             internalListener.UseRouting();
-            internalListener.UseEndpoints(endpoints => MapHealthAndMetrics(endpoints));
+            internalListener.UseEndpoints(endpoints =>
+            {
+                MapHealthAndMetrics(endpoints);
+                internalEndpoints?.Invoke(endpoints);
+            });
         });
         return app;
     }

@@ -20,17 +20,36 @@ internal static class ServiceResourceExtensions
     }
 
     /// <summary>
-    /// Adds a public HTTPS endpoint on <paramref name="port"/> when this machine has an ASP.NET Core development
-    /// certificate (<c>dotnet dev-certs https</c>); Kestrel serves it with that certificate. Without one, nothing is added.
+    /// Adds a public HTTPS endpoint on <paramref name="port"/> when the service is given its own certificate
+    /// (<paramref name="hasOwnCertificate"/>) or this machine has an ASP.NET Core development certificate
+    /// (<c>dotnet dev-certs https</c>), which Kestrel then uses. Without either, nothing is added.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithHttpsEndpointWhereDevCertificateExists(this IResourceBuilder<ProjectResource> service, int port, string portVariable)
+    public static IResourceBuilder<ProjectResource> WithHttpsEndpointWhereCertificateExists(this IResourceBuilder<ProjectResource> service,
+        int port, string portVariable, bool hasOwnCertificate)
     {
-        if (!DevelopmentCertificate.Exists())
+        if (!hasOwnCertificate && !DevelopmentCertificate.Exists())
         {
             return service;
         }
         return service.WithHttpsEndpoint(port: port, name: "https", isProxied: false)
             .WithEnvironment(portVariable, port.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Hands every setting under <paramref name="settings"/> (e.g. the AppHost's <c>CommEazy:Edge</c>) to the service as
+    /// its <paramref name="section"/> configuration, so an operator tunes a service from the AppHost's configuration.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSettings(this IResourceBuilder<ProjectResource> service,
+        Microsoft.Extensions.Configuration.IConfigurationSection settings, string section)
+    {
+        foreach (var setting in Microsoft.Extensions.Configuration.ConfigurationExtensions.AsEnumerable(settings, makePathsRelative: true))
+        {
+            if (setting.Value is not null)
+            {
+                service.WithEnvironment($"{section}__{setting.Key.Replace(":", "__", StringComparison.Ordinal)}", setting.Value);
+            }
+        }
+        return service;
     }
 
     /// <summary>Runs the service in the AppHost's environment (Development for <c>dotnet run</c>), which switches on development-only features such as the dev token issuer.</summary>

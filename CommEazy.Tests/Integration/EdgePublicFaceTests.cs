@@ -149,6 +149,6 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("\"prosody-1\": \"healthy\"", body);
+        Assert.All(cluster.Nodes, node => Assert.Contains($"\"{node}\": \"healthy, live\"", body));
     }
 }

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace CommEazy.Edge.PublicFace;
+
+/// <summary>
+/// Caps the concurrent requests (in practice: WebSocket connections) one client address holds on the public listener,
+/// so one host cannot take the Edge's sockets for everyone; the excess gets 429 with a reason. The address is the
+/// forwarded one when the request came through a trusted proxy.
+/// </summary>
+internal static class ConnectionsPerAddress
+{
+    public static IApplicationBuilder UseConnectionsPerAddressLimit(this IApplicationBuilder app)
+    {
+        var counts = new ConcurrentDictionary<IPAddress, int>();
+        var limit = app.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.ConnectionsPerAddress;
+        return app.Use(async (context, next) =>
+        {
+            var address = context.Connection.RemoteIpAddress ?? IPAddress.None;
+            if (counts.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
+            {
+                Release(counts, address);
+                context.Response.Headers.RetryAfter = "30";
+                await Results.Problem(title: "Too many connections",
+                    detail: $"this address already holds {limit} connections to the Edge",
+                    statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
+                return;
+            }
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                Release(counts, address);
+            }
+        });
+    }
+
+    private static void Release(ConcurrentDictionary<IPAddress, int> counts, IPAddress address)
+    {
+        if (counts.AddOrUpdate(address, 0, static (_, n) => n - 1) <= 0)
+        {
+            counts.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace CommEazy.Edge.PublicFace;
+
+/// <summary>
+/// The public listener's hardening: no server banner; small request limits (apps send a WebSocket upgrade and
+/// nothing else of size); TLS 1.2 and 1.3 only, with ECDHE key exchange and AES-GCM (the product's requirement), on
+/// every HTTPS endpoint, with the certificate of <see cref="EdgeOptions.PublicCertificatePath"/> when one is
+/// configured; the client address taken from <c>X-Forwarded-For</c> only when the request comes from one of
+/// <see cref="EdgeOptions.TrustedProxies"/> (a CDN or load balancer in front).
+/// </summary>
+internal static class PublicListener
+{
+    // TLS 1.3 suites are all AEAD with ephemeral key exchange; the TLS 1.2 list is ECDHE + AES-GCM only.
+    private static readonly TlsCipherSuite[] CipherSuites =
+    [
+        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ];
+
+    /// <summary>Configures Kestrel and the forwarded-headers rule from the <c>Edge</c> settings.</summary>
+    public static WebApplicationBuilder ConfigurePublicListener(this WebApplicationBuilder builder)
+    {
+        var edge = builder.Configuration.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>() ?? new EdgeOptions();
+        X509Certificate2? certificate = null;
+        if (!string.IsNullOrEmpty(edge.PublicCertificatePath))
+        {
+            certificate = string.IsNullOrEmpty(edge.PublicCertificateKeyPath)
+                ? X509CertificateLoader.LoadCertificateFromFile(edge.PublicCertificatePath)
+                : X509Certificate2.CreateFromPemFile(edge.PublicCertificatePath, edge.PublicCertificateKeyPath);
+        }
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 40;
+            kestrel.Limits.MaxRequestLineSize = 4 * 1024;
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024;
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                if (certificate is not null)
+                {
+                    https.ServerCertificate = certificate;
+                }
+                https.OnAuthenticate = (_, ssl) =>
+                {
+                    // Linux and macOS let the suites be listed (Windows takes them from the OS policy).
+                    if (!OperatingSystem.IsWindows())
+                    {
+                        ssl.CipherSuitesPolicy = new CipherSuitesPolicy(CipherSuites);
+                    }
+                };
+            });
+        });
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.ForwardLimit = 1;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in edge.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy.Contains('/') ? proxy : $"{proxy}/{(IPAddress.Parse(proxy).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"));
+            }
+        });
+        return builder;
+    }
+}
