@@ -33,7 +33,7 @@ internal sealed class EdgeMetrics
         _upgrades = meter.CreateCounter<long>("commeazy.edge.upgrades", "{upgrade}",
             "WebSocket upgrades by node and outcome (relayed, refused, node-unreachable, client-gone, no-node)");
         _admission = meter.CreateCounter<long>("commeazy.edge.admission", "{connection}",
-            "Admission of new connections per node: admitted at once, queued, refused (503)");
+            "Admission of new connections per node: admitted (at once or after waiting), queued (had to wait), refused (503)");
         _connections = meter.CreateUpDownCounter<long>("commeazy.edge.connections", "{connection}", "Open relayed connections per node");
         _closes = meter.CreateCounter<long>("commeazy.edge.connection.ends", "{connection}",
             "How relayed connections ended, by node (client-closed, node-closed, client-vanished: a dead client, node-lost, too-big)");

@@ -33,7 +33,7 @@ internal sealed class EdgeOptions
 
     /// <summary>How long a node may take to answer a WebSocket upgrade before the client is told 504 and retries.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
-    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How often the Edge pings each app (RFC 6455 ping). With <see cref="ClientPongTimeout"/> it bounds how long a
@@ -89,11 +89,11 @@ internal sealed class EdgeOptions
 
     /// <summary>How often the Edge reads the nodes' heartbeats from PostgreSQL.</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:01:00")]
-    public TimeSpan MembershipPoll { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MembershipPoll { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>A node whose last heartbeat is older than this is not a member (the nodes use the same TTL).</summary>
     [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
-    public TimeSpan MemberTtl { get; set; } = TimeSpan.FromSeconds(6);
+    public TimeSpan MemberTtl { get; set; } = TimeSpan.FromSeconds(4);
 
     /// <summary>Authorises the Edge's drain/undrain calls to a node's internal <c>/cluster</c> endpoint.</summary>
     [MinLength(16)]

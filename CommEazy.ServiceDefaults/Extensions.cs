@@ -73,6 +73,10 @@ public static class Extensions
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
+        // Every SQL command and every resilience attempt at Information drowns what an operator needs to read;
+        // their warnings and errors still show (a service's own settings may lower them again).
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
@@ -80,7 +84,8 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(CommEazyTelemetryPrefix, "Npgsql")
-                .AddPrometheusExporter())
+                // Each scrape reads the instruments afresh (the exporter caches 300 ms by default).
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, CommEazyTelemetryPrefix, "Npgsql")
                 // Health probes and scrapes would drown the traces that matter.

@@ -21,8 +21,11 @@ internal sealed class ProsodyAccountStore(NpgsqlDataSource dataSource, IOptions<
 {
     private const string LockUserSql = """SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))""";
 
-    /// <summary>Creates the account, or sets its credentials for <paramref name="password"/> keeping <c>created</c>.</summary>
-    public async Task<ProvisionOutcome> ProvisionAsync(string localpart, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the account, or sets its credentials for <paramref name="password"/> keeping <c>created</c>; returns
+    /// what changed and the SCRAM credentials the account has now.
+    /// </summary>
+    public async Task<(ProvisionOutcome Outcome, ScramCredentials Credentials)> ProvisionAsync(string localpart, string password, CancellationToken cancellationToken)
     {
         using var activity = AuthBridgeMetrics.ActivitySource.StartActivity("provision account");
         activity?.SetTag("db.system.name", "postgresql");
@@ -40,14 +43,15 @@ internal sealed class ProsodyAccountStore(NpgsqlDataSource dataSource, IOptions<
             {
                 var now = time.GetUtcNow().ToUnixTimeSeconds();
                 var created = ProsodyAccountRows.ReadCreated(existing);
-                rows = ProsodyAccountRows.Accounts(ScramCredentials.Create(password), created ?? now, now);
+                current = ScramCredentials.Create(password);
+                rows = ProsodyAccountRows.Accounts(current, created ?? now, now);
                 outcome = created is null ? ProvisionOutcome.Created : ProvisionOutcome.Updated;
             }
             await WriteAsync(connection, host, localpart, rows, cancellationToken);
             // Committed before the response: the client logs in right after it.
             await transaction.CommitAsync(cancellationToken);
             activity?.SetTag("commeazy.account.outcome", outcome.ToString().ToLowerInvariant());
-            return outcome;
+            return (outcome, current);
         }
         catch (Exception e) when (IsUnavailable(e))
         {

@@ -16,12 +16,17 @@ internal sealed record ScramCredentials(string Salt, int IterationCount, string 
 
     public static ScramCredentials Derive(string password, string salt, int iterationCount = DefaultIterationCount)
     {
-        var salted = Rfc2898DeriveBytes.Pbkdf2(
-            Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(salt), iterationCount, HashAlgorithmName.SHA1, SHA1.HashSizeInBytes);
-        var clientKey = HMACSHA1.HashData(salted, "Client Key"u8);
-        var serverKey = HMACSHA1.HashData(salted, "Server Key"u8);
+        var (clientKey, serverKey) = Keys(password, salt, iterationCount);
         return new ScramCredentials(salt, iterationCount,
             Convert.ToHexStringLower(SHA1.HashData(clientKey)), Convert.ToHexStringLower(serverKey));
+    }
+
+    /// <summary>The client's SCRAM keys for <paramref name="password"/>: ClientKey = HMAC(salted, "Client Key"), ServerKey likewise.</summary>
+    public static (byte[] ClientKey, byte[] ServerKey) Keys(string password, string salt, int iterationCount)
+    {
+        var salted = Rfc2898DeriveBytes.Pbkdf2(
+            Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(salt), iterationCount, HashAlgorithmName.SHA1, SHA1.HashSizeInBytes);
+        return (HMACSHA1.HashData(salted, "Client Key"u8), HMACSHA1.HashData(salted, "Server Key"u8));
     }
 
     /// <summary>Fresh credentials with a new random salt, in Prosody's format.</summary>

@@ -37,6 +37,7 @@ internal sealed class NodeAdmission(IOptions<EdgeOptions> options, EdgeMetrics m
         }
         if (lease.IsAcquired)
         {
+            metrics.Admission(nodeId, "admitted");
             return lease;
         }
         lease.Dispose();

@@ -75,4 +75,18 @@ public sealed class ScramCredentialsTests
     }
 
     private sealed record ProsodyVector(string Host, string User, string Password, IReadOnlyList<ProsodyRow> Rows);
+
+    [Fact]
+    public void Keys_MatchTheStoredCredentials()
+    {
+        // Arrange
+        var credentials = ScramCredentials.Create("a-derived-password");
+
+        // Act
+        var (clientKey, serverKey) = ScramCredentials.Keys("a-derived-password", credentials.Salt, credentials.IterationCount);
+
+        // Assert: what the client is given is exactly what Prosody verifies against.
+        Assert.Equal(credentials.StoredKeyHex, Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(clientKey)));
+        Assert.Equal(credentials.ServerKeyHex, Convert.ToHexStringLower(serverKey));
+    }
 }

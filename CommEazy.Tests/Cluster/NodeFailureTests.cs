@@ -86,20 +86,10 @@ public sealed class NodeFailureTests(CommEazyAppFixture cluster, ITestOutputHelp
         Assert.Equal([newHome!], await cluster.OnlineAtAsync(bob.Jid));
     }
 
-    /// <summary>
-    /// Brings the node back (with <paramref name="restore"/>) and waits until every node is a live member again and the
-    /// push gateway has its link to it back, so the tests after this one find the cluster whole.
-    /// </summary>
+    /// <summary>Brings the node back (with <paramref name="restore"/>) and waits until the cluster is whole again.</summary>
     private async Task RestoreAsync(string node, Func<Task> restore)
     {
         await restore();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await cluster.App.ResourceNotifications.WaitForResourceHealthyAsync(node, timeout.Token);
-        await cluster.WaitForLiveMembersAsync(cluster.Nodes, timeout.Token);
-        using var push = new PushGateway.PushCluster(cluster);
-        while ((string?)(await push.GatewayHealthAsync())["checks"]?["prosody-links"]?["status"] != "Healthy")
-        {
-            await Task.Delay(500, timeout.Token);
-        }
+        await cluster.WaitUntilWholeAsync(node);
     }
 }

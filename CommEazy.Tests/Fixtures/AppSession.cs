@@ -5,7 +5,10 @@ using System.Text.Json.Serialization;
 namespace CommEazy.Tests.Fixtures;
 
 /// <summary>What the app gets from the AuthBridge: the XMPP credentials and where to connect.</summary>
-public sealed record AppSession(string Jid, string Password, [property: JsonPropertyName("websocketUrl")] string WebSocketUrl);
+public sealed record AppSession(string Jid, string Password, [property: JsonPropertyName("websocketUrl")] string WebSocketUrl, ScramKeys? Scram = null);
+
+/// <summary>The session's SCRAM-SHA-1 keys (base64), which spare xmpp.js its slow key derivation at every login.</summary>
+public sealed record ScramKeys(string Salt, int Iterations, string ClientKey, string ServerKey);
 
 /// <summary>Signs a user in the way the app does: a phone-auth ID token (here from the dev issuer) exchanged for a session.</summary>
 internal static class AppSignIn

@@ -30,6 +30,29 @@ internal static class ClusterUsers
         throw new InvalidOperationException($"no user homed on {home} after 64 tries: is the home function broken?");
     }
 
+    /// <summary>A fresh user's session (through the Edge), wherever its home is.</summary>
+    public static async Task<AppSession> SessionAsync(this CommEazyAppFixture cluster, string label)
+    {
+        using var authBridge = cluster.App.CreateHttpClient("authbridge", "http");
+        return await AppSignIn.SessionAsync(authBridge, $"{label}{Guid.NewGuid():N}"[..24], "+15550000100");
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="node"/> (just restarted or undrained) is healthy, every node is a live member again and
+    /// the push gateway has its link to each, so the tests after this one find the cluster whole.
+    /// </summary>
+    public static async Task WaitUntilWholeAsync(this CommEazyAppFixture cluster, string node)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await cluster.App.ResourceNotifications.WaitForResourceHealthyAsync(node, timeout.Token);
+        await cluster.WaitForLiveMembersAsync(cluster.Nodes, timeout.Token);
+        using var push = new PushGateway.PushCluster(cluster);
+        while ((string?)(await push.GatewayHealthAsync())["checks"]?["prosody-links"]?["status"] != "Healthy")
+        {
+            await Task.Delay(500, timeout.Token);
+        }
+    }
+
     /// <summary>The same session, but connecting straight to <paramref name="node"/> instead of through the Edge.</summary>
     public static AppSession At(this AppSession session, CommEazyAppFixture cluster, string node) =>
         session with { WebSocketUrl = cluster.NodeWebSocketUrl(node) };
@@ -65,7 +88,7 @@ internal static class ClusterUsers
         while (true)
         {
             await using var command = new NpgsqlCommand(
-                "SELECT node_id FROM commeazy_cluster_members WHERE state = 'live' AND last_beat > now() - interval '6 seconds' ORDER BY 1", connection);
+                "SELECT node_id FROM commeazy_cluster_members WHERE state = 'live' AND last_beat > now() - interval '4 seconds' ORDER BY 1", connection);
             var live = new List<string>();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
@@ -76,7 +99,7 @@ internal static class ClusterUsers
             }
             if (live.SequenceEqual(nodes.Order(StringComparer.Ordinal)))
             {
-                // Every node acts on a change at its next beat (2 s): give them that.
+                // Every node acts on a change at its next beat (1 s): give them that.
                 await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
                 return;
             }

@@ -50,6 +50,10 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     /// <summary>The fake APNs and FCM the PushGateway delivers to.</summary>
     public PushFakes Push => _push ?? throw new InvalidOperationException("the cluster did not start");
 
+    /// <summary>The Edge's admission per node in this test cluster: low, so that a reconnect storm really queues and refuses.</summary>
+    public int EdgeAdmissionRate => 10;
+    public int EdgeAdmissionBurst => 3;
+
     /// <summary>When every resource had become healthy.</summary>
     public DateTimeOffset ReadyAt { get; private set; }
 
@@ -74,7 +78,11 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         _push = await PushFakes.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
             [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", $"--CommEazy:TurnPort={TurnPort}",
-             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true", .. _push.AppHostArguments()],
+             "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true",
+             $"--CommEazy:Edge:AdmissionRatePerNode={EdgeAdmissionRate}", $"--CommEazy:Edge:AdmissionBurstPerNode={EdgeAdmissionBurst}",
+             "--CommEazy:Edge:AdmissionQueuePerNode=10", "--CommEazy:Edge:AdmissionRetryJitterSeconds=2",
+             // Every test app connects from 127.0.0.1: the per-address cap must not be what limits them.
+             "--CommEazy:Edge:ConnectionsPerAddress=5000", .. _push.AppHostArguments()],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
         // After the random secrets: the push providers' keys must match what the fakes check.

@@ -176,7 +176,7 @@ cluster_config() {
 	chmod 0644 "$CLUSTER_DIR"/ca.crt "$CLUSTER_DIR"/node.crt; chmod 0640 "$CLUSTER_DIR"/node.key
 	local url=${PROSODY_PUBLIC_WEBSOCKET_URL:-} host=$PROSODY_NODE_ID
 	[ -z "$url" ] || [[ $url =~ ^wss?://[^[:space:]]+$ ]] || die "PROSODY_PUBLIC_WEBSOCKET_URL must be a ws:// or wss:// URL"
-	local h=${PROSODY_CLUSTER_HEARTBEAT:-2} t=${PROSODY_CLUSTER_MEMBER_TTL:-6}
+	local h=${PROSODY_CLUSTER_HEARTBEAT:-1} t=${PROSODY_CLUSTER_MEMBER_TTL:-4}
 	[[ $h =~ ^[0-9]+$ && $t =~ ^[0-9]+$ ]] || die "PROSODY_CLUSTER_HEARTBEAT / PROSODY_CLUSTER_MEMBER_TTL must be whole seconds"
 	[ "$t" -gt "$h" ] || die "PROSODY_CLUSTER_MEMBER_TTL ($t) must be longer than PROSODY_CLUSTER_HEARTBEAT ($h)"
 	MODULES_DISABLED='{ "offline"; }' # s2s is disabled on the user domain instead (CLUSTER_HOSTS)

@@ -81,7 +81,7 @@ export function onSessionReady(xmpp, ready) {
  */
 export async function signIn(session, { resource = "app", beforeStart = () => {} } = {}) {
   const [localpart, domain] = session.jid.split("@");
-  const xmpp = client({ service: session.websocketUrl, domain, username: localpart, password: session.password, resource });
+  const xmpp = client({ service: session.websocketUrl, domain, resource, credentials: credentialsOf(session) });
   keepReconnecting(xmpp);
   beforeStart(xmpp);
   const signedIn = { xmpp, jid: null, mechanism: null };
@@ -104,6 +104,19 @@ export async function signIn(session, { resource = "app", beforeStart = () => {}
   await xmpp.start();
   await firstAvailable;
   return signedIn;
+}
+
+/**
+ * The credentials xmpp.js signs in with: the password, and the SCRAM keys the AuthBridge hands out beside it (when
+ * the session has them), so xmpp.js skips deriving them: its SCRAM-SHA-1 does that with 10 000 asynchronous
+ * WebCrypto HMACs, about 0.6 s of CPU per login.
+ */
+export function credentialsOf(session) {
+  const [username] = session.jid.split("@");
+  const bytes = (b64) => Uint8Array.from(Buffer.from(b64, "base64"));
+  return session.scram
+    ? { username, password: session.password, salt: bytes(session.scram.salt), clientKey: bytes(session.scram.clientKey), serverKey: bytes(session.scram.serverKey) }
+    : { username, password: session.password };
 }
 
 /**

@@ -23,8 +23,8 @@ local time = require "prosody.util.time";
 
 local node_id = module:get_option_string("commeazy_node_id");
 local cluster_host = module:get_option_string("commeazy_cluster_host", node_id);
-local heartbeat = module:get_option_period("commeazy_cluster_heartbeat", 2);
-local member_ttl = module:get_option_period("commeazy_cluster_member_ttl", 6);
+local heartbeat = module:get_option_period("commeazy_cluster_heartbeat", 1);
+local member_ttl = module:get_option_period("commeazy_cluster_member_ttl", 4);
 local sql_params = module:get_option("sql");
 
 assert(node_id, "commeazy_node_id is required");
