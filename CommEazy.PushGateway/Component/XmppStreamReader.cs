@@ -22,14 +22,18 @@ internal sealed class XmppStreamReader : IDisposable
     private const string XmlnsNamespace = "http://www.w3.org/2000/xmlns/";
     private const int MaxDepth = 32;
 
+    // The most XmlReader is handed per read, hence the most it holds of what follows a stanza. An async XmlReader
+    // asks for 32 KiB at a time: uncapped, the stanzas right behind the one being read were counted against it.
+    private const int ReadAhead = 4096;
+
     private readonly CountingStream _input;
     private readonly XmlReader _reader;
     private bool _headerRead;
 
     public XmppStreamReader(Stream input, int maxStanzaBytes)
     {
-        // XmlReader buffers up to 4 KiB ahead, so the count since a stanza began overshoots by at most that much.
-        _input = new CountingStream(input, maxStanzaBytes + 4096);
+        // XmlReader buffers at most one read ahead, so the count since a stanza began overshoots by at most that much.
+        _input = new CountingStream(input, maxStanzaBytes + ReadAhead);
         _reader = XmlReader.Create(_input, new XmlReaderSettings
         {
             Async = true,
@@ -172,6 +176,8 @@ internal sealed class XmppStreamReader : IDisposable
     /// <summary>
     /// Counts bytes read since the current stanza began and refuses to read more than <paramref name="limit"/> of
     /// them, so no single stanza (nor one huge attribute inside its start tag) can make XmlReader buffer without end.
+    /// Hands over at most <see cref="ReadAhead"/> bytes per read, which bounds what is counted against a stanza
+    /// but belongs to the ones after it.
     /// </summary>
     private sealed class CountingStream(Stream inner, long limit) : Stream
     {
@@ -184,7 +190,7 @@ internal sealed class XmppStreamReader : IDisposable
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var read = await inner.ReadAsync(buffer[..Math.Min(buffer.Length, ReadAhead)], cancellationToken).ConfigureAwait(false);
             Count(read);
             return read;
         }
@@ -194,7 +200,7 @@ internal sealed class XmppStreamReader : IDisposable
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var read = inner.Read(buffer, offset, count);
+            var read = inner.Read(buffer, offset, Math.Min(count, ReadAhead));
             Count(read);
             return read;
         }
@@ -205,7 +211,7 @@ internal sealed class XmppStreamReader : IDisposable
             _total += read;
             if (_total - _mark > limit)
             {
-                throw new XmppStreamException("policy-violation", $"stanza larger than {limit - 4096} bytes");
+                throw new XmppStreamException("policy-violation", $"stanza larger than {limit - ReadAhead} bytes");
             }
         }
 

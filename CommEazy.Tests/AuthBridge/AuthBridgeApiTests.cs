@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CommEazy.AuthBridge;
 using CommEazy.AuthBridge.DevTokens;
 using CommEazy.AuthBridge.Firebase;
 using CommEazy.Tests.AuthBridge.Fakes;
@@ -239,14 +240,13 @@ public sealed class AuthBridgeApiTests
     [Fact]
     public async Task Startup_PasswordKeyTooShort_Fails()
     {
-        // Arrange
-        await using var factory = new AuthBridgeFactory("Production", passwordKey: "short");
-
         // Act
-        var failure = Record.Exception(() => factory.CreateClient());
+        var failure = await AuthBridgeFactory.StartupFailureAsync("Production", passwordKey: "short");
 
         // Assert
-        Assert.IsType<OptionsValidationException>(failure);
+        var validation = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Equal(typeof(AuthBridgeOptions), validation.OptionsType);
+        Assert.Contains(validation.Failures, f => f.Contains("PasswordKey", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -255,14 +255,13 @@ public sealed class AuthBridgeApiTests
     [InlineData("                                        ")]
     public async Task Startup_RoutingKeyMissingOrTooShort_Fails(string routingKey)
     {
-        // Arrange
-        await using var factory = new AuthBridgeFactory("Production", routingKey: routingKey);
-
         // Act
-        var failure = Record.Exception(() => factory.CreateClient());
+        var failure = await AuthBridgeFactory.StartupFailureAsync("Production", routingKey: routingKey);
 
         // Assert
-        Assert.True(failure is OptionsValidationException, failure?.ToString());
+        var validation = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Equal(typeof(ClusterOptions), validation.OptionsType);
+        Assert.Contains(validation.Failures, f => f.Contains("RoutingKey", StringComparison.Ordinal));
     }
 
     private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)

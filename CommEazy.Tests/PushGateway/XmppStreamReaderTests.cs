@@ -106,6 +106,47 @@ public sealed class XmppStreamReaderTests
     }
 
     [Fact]
+    public async Task ReadStanzaAsync_ManyStanzasWithinTheLimitInOneWrite_ReturnsThemAll()
+    {
+        // Arrange: 40 KiB of 1 KiB stanzas at once, as a burst of publishes arrives on a busy link.
+        var pipe = new Pipe();
+        using var reader = new XmppStreamReader(pipe.Reader.AsStream(), 8192);
+        await Write(pipe, Header);
+        await reader.ReadHeaderAsync();
+        var body = new string('x', 1000);
+
+        // Act
+        await Write(pipe, string.Concat(Enumerable.Range(0, 40).Select(i => $"<message id='m{i}'><body>{body}</body></message>")));
+        var ids = new List<string?>();
+        for (var i = 0; i < 40; i++)
+        {
+            ids.Add((await reader.ReadStanzaAsync())?.Attr("id"));
+        }
+
+        // Assert
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"m{i}"), ids);
+    }
+
+    [Fact]
+    public async Task ReadStanzaAsync_StanzaOverTheLimitRightBehindAGoodOne_ReturnsTheGoodOneThenThrowsPolicyViolation()
+    {
+        // Arrange: both in one write, as a handshake answer and the next stanza can arrive in one segment.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+        using var reader = new XmppStreamReader(pipe.Reader.AsStream(), 8192);
+        await Write(pipe, Header);
+        await reader.ReadHeaderAsync();
+
+        // Act
+        await Write(pipe, $"<handshake/><message><body>{new string('x', 64 * 1024)}</body></message>");
+        var first = await reader.ReadStanzaAsync();
+        var error = await Assert.ThrowsAsync<XmppStreamException>(reader.ReadStanzaAsync);
+
+        // Assert
+        Assert.Equal(Ns.Component + "handshake", first!.Name);
+        Assert.Equal("policy-violation", error.Condition);
+    }
+
+    [Fact]
     public async Task ReadStanzaAsync_NestedTooDeep_ThrowsPolicyViolation()
     {
         // Arrange
