@@ -50,7 +50,8 @@ public sealed class BackupRestoreTests(CommEazyAppFixture cluster)
             await WaitUntilAsync(async () => (await TryGetAsync(http, $"http://127.0.0.1:{port}/xmpp-websocket")) == System.Net.HttpStatusCode.OK, "the Prosody node on the restored database");
             var restoredSession = before with { WebSocketUrl = $"ws://127.0.0.1:{port}/xmpp-websocket" };
             var signIn = await XmppScenario.RunAsync("signin.mjs", new { session = restoredSession }, TimeSpan.FromSeconds(60));
-            var wrong = await XmppScenario.RunAsync("signin.mjs", new { session = restoredSession with { Password = "not-the-password" } }, TimeSpan.FromSeconds(60));
+            // Wrong credentials: neither the password nor SCRAM keys (the session carries keys derived from the right one).
+            var wrong = await XmppScenario.RunAsync("signin.mjs", new { session = restoredSession with { Password = "not-the-password", Scram = null } }, TimeSpan.FromSeconds(60));
 
             // Assert
             Assert.True((bool)signIn["ok"]!, "sign-in on the restored database failed: " + signIn.ToJsonString());
