@@ -9,6 +9,7 @@ using CommEazy.Edge.Routing;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,6 +29,7 @@ builder.Services.AddSingleton<IClusterMembership>(sp => sp.GetRequiredService<Cl
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMembership>());
 builder.Services.AddSingleton<IProxyConfigProvider, ProsodyProxyConfigProvider>();
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashLoadBalancingPolicy>();
+builder.Services.AddSingleton<IActiveHealthCheckPolicy, FallRiseHealthPolicy>();
 builder.Services.AddReverseProxy();
 builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, NodeHttpClientFactory>();
 builder.Services.AddHealthChecks().AddCheck<ProsodyNodesHealthCheck>(ProsodyNodesHealthCheck.Name);

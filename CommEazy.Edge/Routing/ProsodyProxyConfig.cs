@@ -4,6 +4,7 @@ using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
+using CommEazy.Edge.Health;
 using CommEazy.Edge.LoadBalancing;
 
 namespace CommEazy.Edge.Routing;
@@ -43,14 +44,17 @@ internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) 
             },
             HealthCheck = new HealthCheckConfig
             {
-                // HAProxy's "check inter 5s fall 3": a GET without upgrade makes mod_websocket answer 200.
+                // A node that is out stays out even when it is the last one (YARP's default, HealthyOrPanic, would then
+                // send clients to every node): with no node left the client gets 503 + Retry-After at once.
+                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
+                // HAProxy's "check inter 5s fall 3 rise 2": a GET without upgrade makes mod_websocket answer 200.
                 Active = new ActiveHealthCheckConfig
                 {
                     Enabled = true,
                     Interval = TimeSpan.FromSeconds(5),
                     Timeout = TimeSpan.FromSeconds(3),
                     Path = WebSocketPath,
-                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                    Policy = HealthCheckPolicyNames.FallRise,
                 },
                 // A failed connection to a node takes it out at once, until the active checks bring it back.
                 Passive = new PassiveHealthCheckConfig
@@ -60,7 +64,6 @@ internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) 
                     ReactivationPeriod = TimeSpan.FromSeconds(10),
                 },
             },
-            Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "3" },
         };
         return new Snapshot([route], [cluster]);
     }
