@@ -38,14 +38,21 @@ internal static class ClusterUsers
     }
 
     /// <summary>
-    /// Waits until <paramref name="node"/> (just restarted or undrained) is healthy, every node is a live member again and
-    /// the push gateway has its link to each, so the tests after this one find the cluster whole.
+    /// Waits until <paramref name="node"/> (just restarted or undrained) is healthy, every node is a live member again,
+    /// the Edge's health probes pass for each (it takes a node back after two passes) and the push gateway has its link
+    /// to each, so the tests after this one find the cluster whole.
     /// </summary>
     public static async Task WaitUntilWholeAsync(this CommEazyAppFixture cluster, string node)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await cluster.App.ResourceNotifications.WaitForResourceHealthyAsync(node, timeout.Token);
         await cluster.WaitForLiveMembersAsync(cluster.Nodes, timeout.Token);
+        using var edge = cluster.App.CreateHttpClient("edge", "http");
+        while (await edge.GetStringAsync("/health", timeout.Token) is var health
+            && !cluster.Nodes.All(n => health.Contains($"\"{n}\": \"healthy, live\"", StringComparison.Ordinal)))
+        {
+            await Task.Delay(500, timeout.Token);
+        }
         using var push = new PushGateway.PushCluster(cluster);
         while ((string?)(await push.GatewayHealthAsync())["checks"]?["prosody-links"]?["status"] != "Healthy")
         {
