@@ -61,6 +61,34 @@ public sealed class NodeFailureTests(CommEazyAppFixture cluster, ITestOutputHelp
         }
     }
 
+    [Fact]
+    public async Task NodeUndrained_ItsUsersMoveBackAndKeepChatting_NothingVanishes()
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        var node = cluster.Nodes[2];
+        try
+        {
+            // Arrange: the node drains first, so bob (whose home it is) starts on a stand-in home.
+            Assert.Contains("draining", cluster.Shell(node, "commeazy", "drain").Output);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await cluster.WaitForLiveMembersAsync([.. cluster.Nodes.Where(n => n != node)], timeout.Token);
+
+            // Act: it rejoins while alice writes to bob.
+            var (facts, bob) = await RunAsync(node,
+                ["docker", "exec", "-u", "prosody", cluster.ContainerId(node), "prosodyctl", "shell", "commeazy", "undrain"]);
+
+            // Assert: bob moved back to his home and nothing vanished on the way.
+            AssertNothingVanished(facts);
+            Assert.Equal([node], await cluster.OnlineAtAsync(bob.Jid));
+            Figures.Print(output, $"node undrained: its user was back on it after {facts["bobBackAfterMs"]} ms; meanwhile " +
+                $"{facts["messages"]!["bounced"]} bounced, {facts["messages"]!["delivered"]} delivered, {facts["messages"]!["lost"]} lost");
+        }
+        finally
+        {
+            await RestoreAsync(node, () => Task.FromResult(cluster.Shell(node, "commeazy", "undrain")));
+        }
+    }
+
     /// <summary>Alice on the first node, bob homed on <paramref name="node"/>; runs the failover scenario with <paramref name="command"/>.</summary>
     private async Task<(JsonNode Facts, AppSession Bob)> RunAsync(string node, string[] command)
     {
@@ -71,15 +99,20 @@ public sealed class NodeFailureTests(CommEazyAppFixture cluster, ITestOutputHelp
         return (facts, bob);
     }
 
-    private async Task AssertMovedAsync(JsonNode facts, AppSession bob, string gone)
+    private static void AssertNothingVanished(JsonNode facts)
     {
         var messages = facts["messages"]!;
-        Assert.True((bool)facts["sawUnavailable"]!, "the contact never saw the user of the lost node go offline");
+        Assert.True((bool)facts["sawUnavailable"]!, "the contact never saw the moving user go offline");
         Assert.Equal(0, (int)messages["lost"]!);
         Assert.True((int)messages["afterBack"]!["delivered"]! > 0, "no message was delivered after the user came back");
         Assert.Equal(0, (int)messages["afterBack"]!["bounced"]!);
         Assert.True((bool)facts["sawBobBack"]!, "the contact never saw the user come back");
         Assert.Equal("back and chatting", (string?)facts["reply"]);
+    }
+
+    private async Task AssertMovedAsync(JsonNode facts, AppSession bob, string gone)
+    {
+        AssertNothingVanished(facts);
         var newHome = HomeNode.Home(ClusterUsers.UserKeyOf(bob), [.. cluster.Nodes.Where(n => n != gone)]);
         Assert.NotEqual(gone, newHome);
         // The scenario left bob's session behind (hibernating): the cluster's records say where it is.

@@ -138,6 +138,11 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
     }
 
+    /// <summary>The value a parameter has in this run (secrets are random per run).</summary>
+    public string Parameter(string name) =>
+        App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[$"Parameters:{name}"]
+            ?? throw new InvalidOperationException($"parameter {name} has no value");
+
     /// <summary>The id of a running container resource, for <c>docker exec</c>.</summary>
     public string ContainerId(string resource) =>
         App.ResourceNotifications.TryGetCurrentState(resource, out var state)
