@@ -62,7 +62,10 @@ internal sealed class EdgeOptions
     /// </summary>
     public bool Relay { get; set; } = true;
 
-    /// <summary>The largest message an app may send (Prosody's own frame buffer limit is the same, 32 KiB).</summary>
+    /// <summary>
+    /// The largest message an app may send; the relay passes each on to the node as one frame. Prosody's frame buffer
+    /// (<c>websocket_frame_buffer_limit</c>, containers/prosody) is twice this, since it counts headers and the next frame's start.
+    /// </summary>
     [Range(1024, 1 << 20)]
     public int MaxMessageBytes { get; set; } = 32768;
 

@@ -72,39 +72,14 @@ public sealed class EdgeConnectionCostBenchmark(CommEazyAppFixture cluster, ITes
     /// <summary>Opens <paramref name="count"/> connections through <paramref name="edge"/>, keeps them idle, runs <paramref name="whileOpen"/>, closes them.</summary>
     private static async Task HoldAsync(EdgeProcess edge, int count, TimeSpan hold, CancellationToken ct, Func<Task>? whileOpen = null)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var gate = new SemaphoreSlim(50);
-        var sockets = await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
-        {
-            await gate.WaitAsync(ct);
-            try
-            {
-                return await EdgeRequests.OpenAsync(IPAddress.Loopback, edge.PublicPort, forwardedFor: null, ct);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-        var receiving = sockets.Select(s => EdgeRequests.KeepReceivingAsync(s, stop.Token)).ToList();
-        try
+        await using (var idle = await IdleConnections.OpenAsync(IPAddress.Loopback, edge.PublicPort, forwardedFor: null, count, ct))
         {
             await Task.Delay(hold, ct);
-            Assert.All(sockets, s => Assert.Equal(WebSocketState.Open, s.State));
+            Assert.All(idle.Sockets, s => Assert.Equal(WebSocketState.Open, s.State));
             if (whileOpen is not null)
             {
                 await whileOpen();
             }
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            foreach (var socket in sockets)
-            {
-                socket.Abort();
-                socket.Dispose();
-            }
-            await Task.WhenAll(receiving);
         }
         await Task.Delay(TimeSpan.FromSeconds(1), ct); // the Edge lets go of both sides
     }

@@ -26,59 +26,29 @@ public sealed class EdgeConnectionsPerAddressTests(CommEazyAppFixture cluster)
         // Loopback addresses only ever appear in the header: nothing is sent to them.
         var crowded = $"127.0.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(1, 250)}";
         var other = "127.0.255.7";
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var sockets = new List<ClientWebSocket>();
-        var receiving = new List<Task>();
-        try
-        {
-            // Arrange: the cap's worth of connections from the crowded address, each to some user's home node.
-            using var gate = new SemaphoreSlim(20);
-            var opening = Enumerable.Range(0, Cap).Select(async _ =>
-            {
-                await gate.WaitAsync(ct);
-                try
-                {
-                    return await EdgeRequests.OpenAsync(IPAddress.Loopback, EdgePort, crowded, ct);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            });
-            sockets.AddRange(await Task.WhenAll(opening));
-            receiving.AddRange(sockets.Select(s => EdgeRequests.KeepReceivingAsync(s, stop.Token)));
+        // Arrange: the cap's worth of connections from the crowded address, each to some user's home node.
+        await using var crowd = await IdleConnections.OpenAsync(IPAddress.Loopback, EdgePort, crowded, Cap, ct);
 
-            // Act
-            var (overStatus, overResponse) = await EdgeRequests.SendAsync(IPAddress.Loopback, EdgePort, EdgeRequests.UpgradeHead(crowded));
-            using var otherAddress = await EdgeRequests.OpenAsync(IPAddress.Loopback, EdgePort, other, ct);
+        // Act
+        var (overStatus, overResponse) = await EdgeRequests.SendAsync(IPAddress.Loopback, EdgePort, EdgeRequests.UpgradeHead(crowded));
+        using var otherAddress = await EdgeRequests.OpenAsync(IPAddress.Loopback, EdgePort, other, ct);
 
-            // Assert: the crowded address is refused with a reason; another address is not.
-            Assert.Equal(429, overStatus);
-            Assert.Contains($"already holds {Cap} connections", overResponse);
-            Assert.Contains("Retry-After:", overResponse, StringComparison.OrdinalIgnoreCase);
-            Assert.Equal(WebSocketState.Open, otherAddress.State);
-            Assert.Equal("xmpp", otherAddress.SubProtocol);
+        // Assert: the crowded address is refused with a reason; another address is not.
+        Assert.Equal(429, overStatus);
+        Assert.Contains($"already holds {Cap} connections", overResponse);
+        Assert.Contains("Retry-After:", overResponse, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(WebSocketState.Open, otherAddress.State);
+        Assert.Equal("xmpp", otherAddress.SubProtocol);
 
-            // Assert: from a source that is not a trusted proxy the header is ignored (::1 counts for itself).
-            Assert.True(await ListensOnIPv6LoopbackAsync(), "the Edge binds localhost, so it should answer on ::1 as well");
-            using var untrusted = await EdgeRequests.OpenAsync(IPAddress.IPv6Loopback, EdgePort, crowded, ct);
-            Assert.Equal(WebSocketState.Open, untrusted.State);
+        // Assert: from a source that is not a trusted proxy the header is ignored (::1 counts for itself).
+        Assert.True(await ListensOnIPv6LoopbackAsync(), "the Edge binds localhost, so it should answer on ::1 as well");
+        using var untrusted = await EdgeRequests.OpenAsync(IPAddress.IPv6Loopback, EdgePort, crowded, ct);
+        Assert.Equal(WebSocketState.Open, untrusted.State);
 
-            // Assert: a connection that ends gives its place back.
-            sockets[0].Abort();
-            var reopened = await ReopenWithinAsync(crowded, TimeSpan.FromSeconds(15), ct);
-            sockets[0] = reopened;
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            foreach (var socket in sockets)
-            {
-                socket.Abort();
-                socket.Dispose();
-            }
-            await Task.WhenAll(receiving);
-        }
+        // Assert: a connection that ends gives its place back.
+        crowd.Sockets[0].Abort();
+        using var reopened = await ReopenWithinAsync(crowded, TimeSpan.FromSeconds(15), ct);
+        Assert.Equal(WebSocketState.Open, reopened.State);
     }
 
     /// <summary>Whether the Edge's public port answers on ::1 (Kestrel binds both loopbacks for "localhost").</summary>
