@@ -54,7 +54,18 @@ internal sealed class EdgeOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan NodePongTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The largest message an app may send (Prosody's own frame buffer limit is the same, 32 KiB).</summary>
+    /// <summary>
+    /// True (the default): the Edge ends each app's WebSocket and relays it (<see cref="Relay.WebSocketRelay"/>), so it
+    /// pings apps, admits connections per node and bounds message size. False: YARP forwards the upgraded connection
+    /// byte for byte, as before the relay: no pings (an app that vanished without a FIN is never noticed), no admission
+    /// control, no message limit. Only for measuring what the relay costs (the connection-cost benchmark), not for production.
+    /// </summary>
+    public bool Relay { get; set; } = true;
+
+    /// <summary>
+    /// The largest message an app may send; the relay passes each on to the node as one frame. Prosody's frame buffer
+    /// (<c>websocket_frame_buffer_limit</c>, containers/prosody) is twice this, since it counts headers and the next frame's start.
+    /// </summary>
     [Range(1024, 1 << 20)]
     public int MaxMessageBytes { get; set; } = 32768;
 

@@ -47,6 +47,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseForwardedHeaders();
 app.UseConnectionsPerAddressLimit();
+app.UseRequestBodyLimit();
 app.UseWebSockets();
 app.UseXmppWebSocketGate(ProsodyProxyConfigProvider.WebSocketPath);
 
@@ -55,7 +56,15 @@ app.MapReverseProxy(proxy =>
 {
     proxy.UseHomeNodeRouting();
     proxy.UseLoadBalancing();
-    proxy.UseWebSocketRelay();
+    if (edge.Relay)
+    {
+        proxy.UseWebSocketRelay();
+    }
+    else
+    {
+        // Edge:Relay=false: YARP's forwarder ends the pipeline and copies the upgraded connection's bytes (no pings).
+        proxy.UsePassiveHealthChecks();
+    }
 });
 app.MapHealthChecks(PublicPaths.Health, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteJson })
     .WithMetadata(new HttpMethodMetadata(PublicPaths.ReadMethods));

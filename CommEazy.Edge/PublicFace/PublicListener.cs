@@ -15,6 +15,9 @@ namespace CommEazy.Edge.PublicFace;
 /// </summary>
 internal static class PublicListener
 {
+    /// <summary>The largest request body the public listener reads (no public path takes one: see <see cref="RequestBodyLimit"/>).</summary>
+    public const int MaxRequestBodyBytes = 16 * 1024;
+
     // TLS 1.3 suites are all AEAD with ephemeral key exchange; the TLS 1.2 list is ECDHE + AES-GCM only.
     private static readonly TlsCipherSuite[] CipherSuites =
     [
@@ -43,7 +46,7 @@ internal static class PublicListener
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 40;
             kestrel.Limits.MaxRequestLineSize = 4 * 1024;
-            kestrel.Limits.MaxRequestBodySize = 16 * 1024;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.ConfigureHttpsDefaults(https =>
             {
                 https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;

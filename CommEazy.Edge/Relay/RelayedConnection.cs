@@ -4,9 +4,10 @@ using System.Net.WebSockets;
 namespace CommEazy.Edge.Relay;
 
 /// <summary>
-/// One app's connection relayed to its node: two pumps copy WebSocket messages (frame by frame, fragments kept) until
-/// one side ends. An idle connection holds no buffer: each pump waits with a zero-byte receive and rents a buffer only
-/// for the frame that arrived.
+/// One app's connection relayed to its node: two pumps copy WebSocket messages until one side ends. An app's message
+/// reaches the node whole, in one frame (Prosody takes no continuation frames); the node's go to the app piece by piece.
+/// An idle connection holds no buffer: each pump waits with a zero-byte receive and rents a buffer only for the message
+/// that arrived.
 /// How it ends decides what Prosody sees:
 /// - the app closes (close frame) or the node closes: the close is passed on, both sides end cleanly;
 /// - the app vanishes (its socket fails, or it misses a pong): the node side is aborted without a close, so Prosody
@@ -45,7 +46,6 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
     private async Task<string> PumpAsync(WebSocket source, WebSocket target, string direction, CancellationToken stop)
     {
         var fromClient = ReferenceEquals(source, client);
-        var messageBytes = 0;
         try
         {
             while (true)
@@ -56,24 +56,43 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
                     await PassOnCloseAsync(source, target);
                     return fromClient ? "client-closed" : "node-closed";
                 }
+                // Toward the node a message goes on only when whole, as one frame: Prosody refuses continuation frames
+                // (RFC 7395 §3.3.3), however the app or the network split the message. Toward the app each piece goes
+                // on as it comes (the app's WebSocket joins fragments).
                 var buffer = ArrayPool<byte>.Shared.Rent(FrameBuffer);
+                var length = 0;
                 try
                 {
-                    var received = await source.ReceiveAsync(buffer.AsMemory(), stop);
-                    if (received.MessageType == WebSocketMessageType.Close)
+                    while (true)
                     {
-                        await PassOnCloseAsync(source, target);
-                        return fromClient ? "client-closed" : "node-closed";
+                        if (length == buffer.Length)
+                        {
+                            buffer = Grow(buffer);
+                        }
+                        var received = await source.ReceiveAsync(buffer.AsMemory(length), stop);
+                        if (received.MessageType == WebSocketMessageType.Close)
+                        {
+                            await PassOnCloseAsync(source, target);
+                            return fromClient ? "client-closed" : "node-closed";
+                        }
+                        length += received.Count;
+                        if (fromClient && length > maxMessageBytes)
+                        {
+                            await TooBigAsync();
+                            return "too-big";
+                        }
+                        if (fromClient && !received.EndOfMessage)
+                        {
+                            continue;
+                        }
+                        await target.SendAsync(buffer.AsMemory(0, length), received.MessageType, received.EndOfMessage, stop);
+                        metrics.Relayed(direction, length);
+                        length = 0;
+                        if (received.EndOfMessage)
+                        {
+                            break;
+                        }
                     }
-                    var sofar = messageBytes + received.Count;
-                    if (fromClient && sofar > maxMessageBytes)
-                    {
-                        await TooBigAsync();
-                        return "too-big";
-                    }
-                    messageBytes = received.EndOfMessage ? 0 : sofar;
-                    await target.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, stop);
-                    metrics.Relayed(direction, received.Count);
                 }
                 finally
                 {
@@ -98,6 +117,15 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
             await CloseQuietlyAsync(target, WebSocketCloseStatus.InternalServerError, "the XMPP node went away; reconnect");
             return "node-lost";
         }
+    }
+
+    /// <summary>A bigger buffer with the same bytes, never more than one byte over the message limit (enough to see it exceeded).</summary>
+    private byte[] Grow(byte[] buffer)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageBytes + 1));
+        buffer.AsSpan().CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
     }
 
     /// <summary>The source sent a close frame: send the same close on, and finish the source's close handshake.</summary>

@@ -33,6 +33,22 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         ? throw new InvalidOperationException("the CommEazy cluster did not start: " + _startFailure.Message, _startFailure)
         : _app ?? throw new InvalidOperationException(DockerEnvironment.SkipReason ?? "the cluster did not start");
     public int EdgePort { get; } = FreeTcpPort();
+    /// <summary>The Edge's public TLS port, serving <see cref="EdgeCertificate"/>.</summary>
+    public int EdgeHttpsPort { get; } = FreeTcpPort();
+    /// <summary>A throwaway CA and the Edge's certificate for this run (PEM files, deleted at the end).</summary>
+    public EdgeTlsCertificate EdgeCertificate { get; private set; } = null!;
+
+    /// <summary>
+    /// The proxy the Edge believes X-Forwarded-For from in this cluster: 127.0.0.1, so a test can claim client addresses;
+    /// not ::1, so a request from ::1 is an untrusted source whose header must be ignored.
+    /// </summary>
+    public const string EdgeTrustedProxy = "127.0.0.1";
+
+    /// <summary>
+    /// The Edge's cap on connections per client address in this cluster: above what any test holds at once from one
+    /// loopback address (the reconnect storm: ~200 apps), yet reachable by a test through forwarded addresses.
+    /// </summary>
+    public const int EdgeConnectionsPerAddress = 250;
     public int AuthBridgePort { get; } = FreeTcpPort();
     /// <summary>Coturn's published STUN/TURN port (UDP and TCP), what Prosody tells apps.</summary>
     public int TurnPort { get; } = FreeTcpPort();
@@ -76,13 +92,13 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     private async Task StartAsync()
     {
         _push = await PushFakes.StartAsync();
+        EdgeCertificate = EdgeTlsCertificate.Create();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CommEazy_AppHost>(
             [$"--CommEazy:EdgePort={EdgePort}", $"--CommEazy:AuthBridgePort={AuthBridgePort}", $"--CommEazy:TurnPort={TurnPort}",
              "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true",
              $"--CommEazy:Edge:AdmissionRatePerNode={EdgeAdmissionRate}", $"--CommEazy:Edge:AdmissionBurstPerNode={EdgeAdmissionBurst}",
              "--CommEazy:Edge:AdmissionQueuePerNode=10", "--CommEazy:Edge:AdmissionRetryJitterSeconds=2",
-             // Every test app connects from 127.0.0.1: the per-address cap must not be what limits them.
-             "--CommEazy:Edge:ConnectionsPerAddress=5000", .. _push.AppHostArguments()],
+             .. _push.AppHostArguments(), .. EdgePublicFaceArguments()],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);
         // After the random secrets: the push providers' keys must match what the fakes check.
@@ -117,6 +133,16 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
         ReadyAt = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>The Edge's public face in this cluster: TLS with <see cref="EdgeCertificate"/>, the trusted proxy, the per-address cap.</summary>
+    private string[] EdgePublicFaceArguments() =>
+    [
+        $"--CommEazy:EdgeHttpsPort={EdgeHttpsPort}",
+        $"--CommEazy:Edge:PublicCertificatePath={EdgeCertificate.CertificatePath}",
+        $"--CommEazy:Edge:PublicCertificateKeyPath={EdgeCertificate.KeyPath}",
+        $"--CommEazy:Edge:TrustedProxies:0={EdgeTrustedProxy}",
+        $"--CommEazy:Edge:ConnectionsPerAddress={EdgeConnectionsPerAddress}",
+    ];
+
     /// <summary>What must be healthy besides the database and the nodes before a test runs (the replica has no health check: its test waits for its data).</summary>
     private static readonly string[] HealthyServices = ["coturn", "authbridge", "edge", "pushgateway", "postgres-exporter", "prometheus"];
 
@@ -136,6 +162,7 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
             await _push.DisposeAsync();
         }
         await DockerEnvironment.RemoveVolumesAsync(_volumes);
+        EdgeCertificate?.Dispose();
     }
 
     /// <summary>The value a parameter has in this run (secrets are random per run).</summary>

@@ -31,9 +31,14 @@ internal static class DockerEnvironment
     }
 
     /// <summary>Runs a command and returns its exit code, stdout and stderr.</summary>
-    public static (int Exit, string Output, string Error) Run(string file, IEnumerable<string> args, TimeSpan timeout, string? stdin = null, string? workingDirectory = null)
+    public static (int Exit, string Output, string Error) Run(string file, IEnumerable<string> args, TimeSpan timeout, string? stdin = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, WorkingDirectory = workingDirectory ?? "" };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

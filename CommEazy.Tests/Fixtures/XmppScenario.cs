@@ -9,12 +9,15 @@ internal static class XmppScenario
     private static readonly Lazy<string> Scripts = new(FindAndInstallScripts);
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Runs <paramref name="script"/> with <paramref name="input"/> on stdin (it holds passwords) and returns its JSON result.</summary>
-    public static async Task<JsonNode> RunAsync(string script, object input, TimeSpan timeout)
+    /// <summary>
+    /// Runs <paramref name="script"/> with <paramref name="input"/> on stdin (it holds passwords) and returns its JSON result;
+    /// <paramref name="environment"/> adds to Node's environment (e.g. <c>NODE_EXTRA_CA_CERTS</c>).
+    /// </summary>
+    public static async Task<JsonNode> RunAsync(string script, object input, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = ScriptsDirectory;
         var (exit, output, error) = await Task.Run(() => DockerEnvironment.Run(
-            "node", ["--experimental-websocket", "--no-warnings", script], timeout, JsonSerializer.Serialize(input, WebJson), directory));
+            "node", ["--experimental-websocket", "--no-warnings", script], timeout, JsonSerializer.Serialize(input, WebJson), directory, environment));
         Assert.True(exit == 0, $"{script} failed (exit {exit}):\n{error}\n{output}");
         var lastLine = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         return JsonNode.Parse(lastLine)!;
