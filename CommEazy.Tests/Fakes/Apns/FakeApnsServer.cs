@@ -42,9 +42,7 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly JsonWebTokenHandler _jwtHandler = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _verifiedProviderTokens = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<ApnsFakeReply>> _queued = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ApnsFakeReply> _always = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly ScriptedReplies<ApnsFakeReply> _replies = new(ApnsFakeReply.Ok);
     private readonly ConcurrentQueue<ApnsRecordedPush> _requests = new();
     private readonly ConcurrentQueue<string> _violations = new();
     private int _connections;
@@ -89,30 +87,19 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
     public int ConnectionCount => Volatile.Read(ref _connections);
 
     /// <summary>How many requests arrived for a device token.</summary>
-    public int AttemptsFor(string deviceToken) => _attempts.GetValueOrDefault(deviceToken);
+    public int AttemptsFor(string deviceToken) => _replies.AttemptsFor(deviceToken);
 
     /// <summary>Distinct provider tokens (JWTs) that were accepted.</summary>
     public int DistinctProviderTokens => _verifiedProviderTokens.Count;
 
     /// <summary>Answers the next requests for <paramref name="deviceToken"/> with these replies, one each, in order.</summary>
-    public void Enqueue(string deviceToken, params ApnsFakeReply[] replies)
-    {
-        var queue = _queued.GetOrAdd(deviceToken, _ => new ConcurrentQueue<ApnsFakeReply>());
-        foreach (var reply in replies)
-        {
-            queue.Enqueue(reply);
-        }
-    }
+    public void Enqueue(string deviceToken, params ApnsFakeReply[] replies) => _replies.Enqueue(deviceToken, replies);
 
     /// <summary>Answers every request for <paramref name="deviceToken"/> (after any queued replies) with <paramref name="reply"/>.</summary>
-    public void Always(string deviceToken, ApnsFakeReply reply) => _always[deviceToken] = reply;
+    public void Always(string deviceToken, ApnsFakeReply reply) => _replies.Always(deviceToken, reply);
 
     /// <summary>Forgets what it was told to answer for <paramref name="deviceToken"/>: from now on, 200.</summary>
-    public void Reset(string deviceToken)
-    {
-        _queued.TryRemove(deviceToken, out _);
-        _always.TryRemove(deviceToken, out _);
-    }
+    public void Reset(string deviceToken) => _replies.Reset(deviceToken);
 
     /// <summary>The requests received for one device token.</summary>
     public IReadOnlyList<ApnsRecordedPush> RequestsFor(string deviceToken) => [.. _requests.Where(r => r.DeviceToken == deviceToken)];
@@ -143,7 +130,7 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
             return;
         }
         var deviceToken = path[prefix.Length..];
-        _attempts.AddOrUpdate(deviceToken, 1, (_, n) => n + 1);
+        _replies.CountAttempt(deviceToken);
         if (request.Protocol != "HTTP/2")
         {
             Violation($"{request.Protocol}: APNs only speaks HTTP/2");
@@ -160,7 +147,7 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
         var body = buffer.ToArray();
 
         var expiration = long.TryParse(expirationText, NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : -1;
-        var reply = tokenError ?? CheckRequest(deviceToken, pushType, topic, priority, expirationText, collapseId, body, request.ContentType) ?? NextReply(deviceToken);
+        var reply = tokenError ?? CheckRequest(deviceToken, pushType, topic, priority, expirationText, collapseId, body, request.ContentType) ?? _replies.Next(deviceToken);
         _requests.Enqueue(new ApnsRecordedPush(deviceToken, request.Protocol, pushType, topic, priority, expiration,
             collapseId.Length == 0 ? null : collapseId, providerToken, issuedAt, body, reply.Status, DateTimeOffset.UtcNow));
 
@@ -287,14 +274,6 @@ internal sealed partial class FakeApnsServer : IAsyncDisposable
         return null;
     }
 
-    private ApnsFakeReply NextReply(string deviceToken)
-    {
-        if (_queued.TryGetValue(deviceToken, out var queue) && queue.TryDequeue(out var queued))
-        {
-            return queued;
-        }
-        return _always.TryGetValue(deviceToken, out var always) ? always : ApnsFakeReply.Ok;
-    }
 
     private ApnsFakeReply Reject(int status, string reason, string violation)
     {

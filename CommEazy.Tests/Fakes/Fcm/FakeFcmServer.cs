@@ -55,9 +55,7 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly JsonWebTokenHandler _jwtHandler = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _accessTokens = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<FcmFakeReply>> _queued = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FcmFakeReply> _always = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly ScriptedReplies<FcmFakeReply> _replies = new(FcmFakeReply.Ok);
     private readonly ConcurrentQueue<FcmRecordedMessage> _messages = new();
     private readonly ConcurrentQueue<string> _violations = new();
     private int _tokenRequests;
@@ -98,27 +96,16 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
     /// <summary>Ways in which requests broke the FCM / OAuth2 protocol (empty when the client behaved).</summary>
     public IReadOnlyList<string> ProtocolViolations => [.. _violations];
 
-    public int AttemptsFor(string deviceToken) => _attempts.GetValueOrDefault(deviceToken);
+    public int AttemptsFor(string deviceToken) => _replies.AttemptsFor(deviceToken);
 
     /// <summary>Answers the next sends to <paramref name="deviceToken"/> with these replies, one each, in order.</summary>
-    public void Enqueue(string deviceToken, params FcmFakeReply[] replies)
-    {
-        var queue = _queued.GetOrAdd(deviceToken, _ => new ConcurrentQueue<FcmFakeReply>());
-        foreach (var reply in replies)
-        {
-            queue.Enqueue(reply);
-        }
-    }
+    public void Enqueue(string deviceToken, params FcmFakeReply[] replies) => _replies.Enqueue(deviceToken, replies);
 
     /// <summary>Answers every send to <paramref name="deviceToken"/> (after any queued replies) with <paramref name="reply"/>.</summary>
-    public void Always(string deviceToken, FcmFakeReply reply) => _always[deviceToken] = reply;
+    public void Always(string deviceToken, FcmFakeReply reply) => _replies.Always(deviceToken, reply);
 
     /// <summary>Forgets what it was told to answer for <paramref name="deviceToken"/>: from now on, 200.</summary>
-    public void Reset(string deviceToken)
-    {
-        _queued.TryRemove(deviceToken, out _);
-        _always.TryRemove(deviceToken, out _);
-    }
+    public void Reset(string deviceToken) => _replies.Reset(deviceToken);
 
     /// <summary>The sends received for one registration token.</summary>
     public IReadOnlyList<FcmRecordedMessage> MessagesFor(string deviceToken) => [.. _messages.Where(m => m.DeviceToken == deviceToken)];
@@ -257,9 +244,9 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
         var (deviceToken, shapeError) = CheckMessage(body);
         if (deviceToken is not null)
         {
-            _attempts.AddOrUpdate(deviceToken, 1, (_, n) => n + 1);
+            _replies.CountAttempt(deviceToken);
         }
-        var reply = shapeError is not null ? new FcmFakeReply(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT") : NextReply(deviceToken!);
+        var reply = shapeError is not null ? new FcmFakeReply(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT") : _replies.Next(deviceToken!);
         if (shapeError is not null)
         {
             Violation(shapeError);
@@ -334,14 +321,6 @@ internal sealed partial class FakeFcmServer : IAsyncDisposable
         }
     }
 
-    private FcmFakeReply NextReply(string deviceToken)
-    {
-        if (_queued.TryGetValue(deviceToken, out var queue) && queue.TryDequeue(out var queued))
-        {
-            return queued;
-        }
-        return _always.TryGetValue(deviceToken, out var always) ? always : FcmFakeReply.Ok;
-    }
 
     private void Violation(string what) => _violations.Enqueue(what);
 
