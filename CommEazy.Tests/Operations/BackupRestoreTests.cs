@@ -70,6 +70,53 @@ public sealed class BackupRestoreTests(CommEazyAppFixture cluster)
         }
     }
 
+    /// <summary>
+    /// A restore that cannot complete (a foreign file, an archive cut short by a failed copy) is refused with a reason
+    /// and leaves the server empty, so the whole archive can be restored next; an archive cut inside its data used to
+    /// leave a half-restored database behind that refused every later restore.
+    /// </summary>
+    [Fact]
+    public async Task RestoreOfForeignOrTruncatedArchive_RefusedWithReason_ServerStaysEmptyForTheWholeArchive()
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        // Arrange: a backup of the cluster, a fresh PostgreSQL, and the two broken archives.
+        var id = Guid.NewGuid().ToString("N")[..10];
+        var database = $"commeazy-restore-pg-{id}";
+        var dump = Path.Combine(Path.GetTempPath(), $"commeazy-{id}.dump");
+        var foreign = dump + ".foreign";
+        var truncated = dump + ".truncated";
+        try
+        {
+            Shell($"docker exec {cluster.ContainerId("postgres")} commeazy-backup > {dump}");
+            var archive = File.ReadAllBytes(dump);
+            File.WriteAllBytes(truncated, archive[..(archive.Length * 9 / 10)]); // past the table of contents, inside the data
+            File.WriteAllBytes(foreign, System.Text.Encoding.ASCII.GetBytes(new string('x', 4096)));
+            Docker("run", "-d", "--name", database, "-e", "POSTGRES_PASSWORD=" + Guid.NewGuid().ToString("N"), ImageOf("postgres"));
+            await WaitUntilAsync(() => DockerEnvironment.Run("docker", ["exec", database, "pg_isready", "-q", "-h", "127.0.0.1"], CommandTimeout).Exit == 0,
+                "the fresh PostgreSQL");
+
+            foreach (var broken in (string[])[foreign, truncated])
+            {
+                // Act
+                var (exit, _, error) = DockerEnvironment.Run("bash", ["-c", $"docker exec -i {database} commeazy-restore < {broken}"], CommandTimeout);
+
+                // Assert: refused with the script's own reason, and no database left behind.
+                Assert.True(exit != 0, $"restoring {Path.GetExtension(broken)} succeeded");
+                Assert.Contains("commeazy-restore: error:", error);
+                Assert.Equal("", Docker("exec", database, "psql", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database WHERE datname = 'prosody'").Trim());
+            }
+            Assert.Contains("database prosody restored", Shell($"docker exec -i {database} commeazy-restore < {dump}"));
+        }
+        finally
+        {
+            DockerEnvironment.Run("docker", ["rm", "-f", database], CommandTimeout);
+            foreach (var file in (string[])[dump, foreign, truncated])
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     private string ImageOf(string resource) => Docker("inspect", "-f", "{{.Config.Image}}", cluster.ContainerId(resource)).Trim();
 
     private static string Docker(params string[] args)
