@@ -45,6 +45,28 @@ public sealed class AlertRuleTests(CommEazyAppFixture cluster)
         }
     }
 
+    /// <summary>
+    /// The README's own promtool lines ("Alerts"), run on the host exactly as an operator pastes them: a glob there is
+    /// expanded by the host's shell unless the line hands it to the container's, and the host has no /etc/prometheus.
+    /// </summary>
+    [Fact]
+    public void ReadmePromtoolCommands_SucceedAsWrittenOnTheHost()
+    {
+        Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        var lines = File.ReadAllLines(Path.Combine(DashboardTests.RepositoryRoot(), "README.md"))
+            .Where(line => line.StartsWith("docker exec <prometheus-container> ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, lines.Length);
+
+        foreach (var line in lines)
+        {
+            var command = line.Replace("<prometheus-container>", cluster.ContainerId("prometheus"), StringComparison.Ordinal);
+            var (exit, output, error) = DockerEnvironment.Run("bash", ["-c", command], TimeSpan.FromSeconds(60));
+
+            Assert.True(exit == 0, $"the README's `{line}` failed (exit {exit}):\n{output}{error}");
+            Assert.Contains("SUCCESS", output + error);
+        }
+    }
+
     private (int Exit, string Output) Promtool(string arguments) => Shell("promtool " + arguments);
 
     private (int Exit, string Output) Shell(string command)
