@@ -25,6 +25,8 @@ public sealed class ComponentLinkTests
 
         // Act
         await bed.Prosody.NextSessionAsync(Wait);
+        // The fake has written <handshake/>; the gateway counts the link up once it has read it.
+        await Eventually(() => bed.Links.Links[0].Status.State == LinkState.Connected);
         var health = await LinkHealthAsync(bed);
 
         // Assert

@@ -66,8 +66,10 @@ local function move_session(session, reason)
 		sessionmanager.destroy_session(session, "Moved to its home node");
 	elseif session.websocket_request and uri then
 		session.send(st.stanza("close", { xmlns = xmlns_framing, ["see-other-uri"] = uri }));
-		session.send = function () return false; end -- mod_websocket's own <close/> must not follow
-		session:close();
+		session.send = function () return false; end -- mod_websocket's own <close/> and stream error must not follow
+		-- With a reason the session ends now. Without one mod_websocket waits c2s_close_timeout (5 s) for the app's
+		-- <close/>, which xmpp.js never sends, and messages to the user bounce all that time.
+		session:close({ condition = "see-other-host", text = "Moved to its home node" });
 	else
 		session:close({ condition = "see-other-host", text = "This node is not your home: reconnect" });
 	end
