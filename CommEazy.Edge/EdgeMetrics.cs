@@ -20,6 +20,7 @@ internal sealed class EdgeMetrics
     public static readonly ActivitySource ActivitySource = new(Name);
 
     private readonly Counter<long> _upgrades;
+    private readonly Counter<long> _refusals;
     private readonly Counter<long> _admission;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _closes;
@@ -31,7 +32,9 @@ internal sealed class EdgeMetrics
         meter.CreateObservableGauge(ProsodyNodesInstrument, () => Observe(proxyState), "{node}",
             "Prosody nodes behind the Edge: configured, and available (passing the Edge's health probes).");
         _upgrades = meter.CreateCounter<long>("commeazy.edge.upgrades", "{upgrade}",
-            "WebSocket upgrades by node and outcome (relayed, refused, node-unreachable, client-gone, no-node)");
+            "WebSocket upgrades by node and outcome (relayed, refused, node-unreachable, client-gone)");
+        _refusals = meter.CreateCounter<long>("commeazy.edge.refusals", "{request}",
+            "Public requests refused before any node was chosen, by reason (not-public-path 403, not-xmpp-websocket 400, too-many-connections 429, no-node 503)");
         _admission = meter.CreateCounter<long>("commeazy.edge.admission", "{connection}",
             "Admission of new connections per node: admitted (at once or after waiting), queued (had to wait), refused (503)");
         _connections = meter.CreateUpDownCounter<long>("commeazy.edge.connections", "{connection}", "Open relayed connections per node");
@@ -43,6 +46,9 @@ internal sealed class EdgeMetrics
     private static KeyValuePair<string, object?> Node(string nodeId) => new("server.address", nodeId);
 
     public void Upgrade(string nodeId, string outcome) => _upgrades.Add(1, Node(nodeId), new("outcome", outcome));
+
+    /// <summary>A public request refused before routing; <paramref name="reason"/> is one of the fixed words in the counter's description.</summary>
+    public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Admission(string nodeId, string outcome) => _admission.Add(1, Node(nodeId), new("outcome", outcome));
 

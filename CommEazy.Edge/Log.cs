@@ -24,6 +24,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Connection to {NodeId} ended: {Ending}")]
     public static partial void ConnectionEnded(ILogger logger, string nodeId, string ending);
 
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Debug, Message = "Connection refused: its client address already holds {Limit} connections")]
+    public static partial void TooManyConnections(ILogger logger, int limit);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Admin request {Method} {Path} refused: {Reason}")]
+    public static partial void AdminRefused(ILogger logger, string method, string path, string reason);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Admin asked node {NodeId} to {Action}: HTTP {StatusCode}")]
     public static partial void NodeAdminAction(ILogger logger, string action, string nodeId, int statusCode);
 }

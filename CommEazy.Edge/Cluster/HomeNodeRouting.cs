@@ -18,12 +18,14 @@ internal static class HomeNodeRouting
     public static IReverseProxyApplicationBuilder UseHomeNodeRouting(this IReverseProxyApplicationBuilder proxy)
     {
         var policy = proxy.ApplicationServices.GetServices<ILoadBalancingPolicy>().OfType<ConsistentHashLoadBalancingPolicy>().Single();
+        var metrics = proxy.ApplicationServices.GetRequiredService<EdgeMetrics>();
         proxy.Use(async (context, next) =>
         {
             var feature = context.GetReverseProxyFeature();
             var node = policy.PickDestination(context, feature.Route.Cluster!, feature.AvailableDestinations);
             if (node is null)
             {
+                metrics.Refused("no-node");
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Results.Problem(title: "No XMPP node available",
                     detail: $"no cluster node can take this connection right now; retry in {RetryAfterSeconds} s",

@@ -75,14 +75,17 @@ internal static class NodeAdminApi
     /// <summary>Null when the request carries the cluster admin secret; otherwise the 401 (or 503 when none is configured).</summary>
     private static IResult? Unauthorized(HttpContext context, EdgeOptions options)
     {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(NodeAdminApi));
         if (string.IsNullOrEmpty(options.ClusterAdminSecret))
         {
+            Log.AdminRefused(logger, context.Request.Method, context.Request.Path, "no cluster admin secret is configured");
             return TypedResults.Problem(title: "Admin disabled", detail: "Edge:ClusterAdminSecret is not configured", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         var header = context.Request.Headers.Authorization.ToString();
         var given = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : "";
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(options.ClusterAdminSecret)))
         {
+            Log.AdminRefused(logger, context.Request.Method, context.Request.Path, header.Length == 0 ? "no Authorization header" : "wrong credentials");
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"commeazy-edge-admin\"";
             return TypedResults.Problem(title: "Unauthorized", detail: "send Authorization: Bearer <the cluster admin secret>", statusCode: StatusCodes.Status401Unauthorized);
         }

@@ -15,12 +15,16 @@ internal static class ConnectionsPerAddress
     {
         var counts = new ConcurrentDictionary<IPAddress, int>();
         var limit = app.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.ConnectionsPerAddress;
+        var metrics = app.ApplicationServices.GetRequiredService<EdgeMetrics>();
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectionsPerAddress));
         return app.Use(async (context, next) =>
         {
             var address = context.Connection.RemoteIpAddress ?? IPAddress.None;
             if (counts.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
             {
                 Release(counts, address);
+                metrics.Refused("too-many-connections");
+                Log.TooManyConnections(logger, limit);
                 context.Response.Headers.RetryAfter = "30";
                 await Results.Problem(title: "Too many connections",
                     detail: $"this address already holds {limit} connections to the Edge",

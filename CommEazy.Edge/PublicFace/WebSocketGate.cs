@@ -26,6 +26,7 @@ internal static class WebSocketGate
             if (!context.Request.Path.Equals(webSocketPath, StringComparison.Ordinal))
             {
                 Log.PathRefused(logger, context.Request.Method, context.Request.Path);
+                context.RequestServices.GetRequiredService<EdgeMetrics>().Refused("not-public-path");
                 await PublicPaths.Forbidden().ExecuteAsync(context);
                 return;
             }
@@ -36,6 +37,7 @@ internal static class WebSocketGate
                 return;
             }
             Log.WebSocketRefused(logger, reason);
+            context.RequestServices.GetRequiredService<EdgeMetrics>().Refused("not-xmpp-websocket");
             await Results.Problem(title: "Not an XMPP WebSocket upgrade", detail: reason, statusCode: StatusCodes.Status400BadRequest)
                 .ExecuteAsync(context);
         });

@@ -29,6 +29,8 @@ public sealed class EdgeConnectionsPerAddressTests(CommEazyAppFixture cluster)
         // Arrange: the cap's worth of connections from the crowded address, each to some user's home node.
         await using var crowd = await IdleConnections.OpenAsync(IPAddress.Loopback, EdgePort, crowded, Cap, ct);
 
+        var refusedBefore = await EdgeRefusals.CountAsync(cluster, "too-many-connections");
+
         // Act
         var (overStatus, overResponse) = await EdgeRequests.SendAsync(IPAddress.Loopback, EdgePort, EdgeRequests.UpgradeHead(crowded));
         using var otherAddress = await EdgeRequests.OpenAsync(IPAddress.Loopback, EdgePort, other, ct);
@@ -37,6 +39,8 @@ public sealed class EdgeConnectionsPerAddressTests(CommEazyAppFixture cluster)
         Assert.Equal(429, overStatus);
         Assert.Contains($"already holds {Cap} connections", overResponse);
         Assert.Contains("Retry-After:", overResponse, StringComparison.OrdinalIgnoreCase);
+        Assert.True(await EdgeRefusals.RisenAboveAsync(cluster, "too-many-connections", refusedBefore) > refusedBefore,
+            "the 429 is not counted in commeazy_edge_refusals_total{reason=\"too-many-connections\"}");
         Assert.Equal(WebSocketState.Open, otherAddress.State);
         Assert.Equal("xmpp", otherAddress.SubProtocol);
 

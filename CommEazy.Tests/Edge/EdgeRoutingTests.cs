@@ -75,6 +75,8 @@ public sealed class EdgeRoutingTests(CommEazyAppFixture cluster)
             await cluster.WaitForLiveMembersAsync([], timeout.Token);
             await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the Edge reads the heartbeats twice a second
 
+            var refusedBefore = await EdgeRefusals.CountAsync(cluster, "no-node");
+
             // Act: the app's upgrade, as xmpp.js sends it.
             using var app = new ClientWebSocket();
             app.Options.AddSubProtocol("xmpp");
@@ -86,6 +88,8 @@ public sealed class EdgeRoutingTests(CommEazyAppFixture cluster)
             Assert.IsType<WebSocketException>(refused);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, app.HttpStatusCode);
             Assert.True(app.HttpResponseHeaders?.ContainsKey("Retry-After"), "503 without Retry-After");
+            Assert.True(await EdgeRefusals.RisenAboveAsync(cluster, "no-node", refusedBefore) > refusedBefore,
+                "the 503 is not counted in commeazy_edge_refusals_total{reason=\"no-node\"}");
         }
         finally
         {
@@ -119,6 +123,19 @@ public sealed class EdgeRoutingTests(CommEazyAppFixture cluster)
         Assert.Equal(HttpStatusCode.NotFound, unknown);
         Assert.Equal(HttpStatusCode.Forbidden, fromOutside.StatusCode); // the public listener has no admin endpoint
         Assert.Contains("is live", cluster.Shell(cluster.Nodes[0], "commeazy", "members").Output); // nothing was drained
+        // The operator can see the refused attempts (and never the secret that was tried).
+        await WaitForEdgeLogAsync($"Admin request POST /admin/nodes/{cluster.Nodes[0]}/drain refused: wrong credentials");
+        await WaitForEdgeLogAsync($"Admin request POST /admin/nodes/{cluster.Nodes[0]}/drain refused: no Authorization header");
+        Assert.DoesNotContain(cluster.Logs.GetSnapshot(), r => r.Message.Contains("not-the-admin-secret", StringComparison.Ordinal));
+    }
+
+    private async Task WaitForEdgeLogAsync(string text)
+    {
+        for (var i = 0; i < 50 && !cluster.Logs.GetSnapshot().Any(r => r.Category == "CommEazy.AppHost.Resources.edge" && r.Message.Contains(text, StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+        Assert.Contains(cluster.Logs.GetSnapshot(), r => r.Category == "CommEazy.AppHost.Resources.edge" && r.Message.Contains(text, StringComparison.Ordinal));
     }
 
     private async Task<HttpStatusCode> AdminAsync(string node, string action)

@@ -26,11 +26,14 @@ public sealed class EdgeWebSocketLimitsTests(CommEazyAppFixture cluster)
     public async Task UpgradeWithoutXmppSubprotocol_Is400WithReason(string? subprotocol)
     {
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
+        var refusedBefore = await EdgeRefusals.CountAsync(cluster, "not-xmpp-websocket");
 
         var (status, response) = await EdgeRequests.SendAsync(IPAddress.Loopback, EdgePort, EdgeRequests.UpgradeHead(subprotocol: subprotocol));
 
         Assert.Equal(400, status);
         Assert.Contains("the WebSocket subprotocol must be 'xmpp'", response);
+        Assert.True(await EdgeRefusals.RisenAboveAsync(cluster, "not-xmpp-websocket", refusedBefore) > refusedBefore,
+            "the 400 is not counted in commeazy_edge_refusals_total{reason=\"not-xmpp-websocket\"}");
     }
 
     [Fact]
