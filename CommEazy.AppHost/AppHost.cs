@@ -54,6 +54,8 @@ var prosodyNodes = builder.AddProsodyNodes(settings.GetValue("ProsodyNodes", 3),
 // Services
 var authBridge = builder.AddProject<Projects.CommEazy_AuthBridge>("authbridge")
     .WithPublicAndInternalEndpoints(settings.GetValue("AuthBridgePort", 8090))
+    // CommEazy:AuthBridge:* tunes the AuthBridge (rate limit per client address, trusted proxies: README).
+    .WithSettings(settings.GetSection("AuthBridge"), "AuthBridge")
     .WithHostEnvironment(builder)
     .WithReference(prosodyDb)
     .WithEnvironment("AuthBridge__XmppDomain", xmppDomain)

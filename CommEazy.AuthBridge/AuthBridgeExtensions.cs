@@ -1,4 +1,5 @@
 using CommEazy.AuthBridge.Accounts;
+using CommEazy.AuthBridge.Apis;
 using CommEazy.AuthBridge.DevTokens;
 using CommEazy.AuthBridge.Firebase;
 using CommEazy.AuthBridge.Push;
@@ -12,7 +13,7 @@ internal static class AuthBridgeExtensions
     /// <summary>Name of the connection string (and Aspire resource) of Prosody's database.</summary>
     public const string ProsodyDatabase = "prosody";
 
-    /// <summary>Adds options validated at startup, Prosody's database, Firebase token validation, push registrations and, in Development only, the dev token issuer.</summary>
+    /// <summary>Adds options validated at startup, Prosody's database, Firebase token validation, push registrations, the per-address rate limit and, in Development only, the dev token issuer.</summary>
     public static IHostApplicationBuilder AddAuthBridgeServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
@@ -57,6 +58,7 @@ internal static class AuthBridgeExtensions
         builder.Services.AddSingleton<PushRegistrationSchema>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PushRegistrationSchema>());
         builder.Services.AddHealthChecks().AddCheck<PushRegistrationSchema>(PushRegistrationSchema.HealthCheckName);
+        builder.AddClientRateLimit();
 
         var devTokens = builder.Configuration.GetSection(DevTokenOptions.SectionName).Get<DevTokenOptions>();
         if (builder.Environment.IsDevelopment() && devTokens?.Enabled == true)

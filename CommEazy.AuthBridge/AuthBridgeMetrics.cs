@@ -9,12 +9,14 @@ internal sealed class AuthBridgeMetrics
 {
     public const string Name = "CommEazy.AuthBridge";
     public const string OutcomeAttribute = "auth.outcome";
+    public const string RouteAttribute = "http.route";
 
     public static readonly ActivitySource ActivitySource = new(Name);
 
     private readonly Counter<long> _sessions;
     private readonly Counter<long> _erasures;
     private readonly Counter<long> _pushRegistrations;
+    private readonly Counter<long> _rateLimited;
 
     public AuthBridgeMetrics(IMeterFactory meterFactory)
     {
@@ -25,6 +27,8 @@ internal sealed class AuthBridgeMetrics
             "Account erasure requests by outcome: erased, or why they were refused.");
         _pushRegistrations = meter.CreateCounter<long>("commeazy.auth.push_registrations", "{request}",
             "Push registration requests by outcome: created, replaced, deleted, or why they were refused.");
+        _rateLimited = meter.CreateCounter<long>("commeazy.auth.rate_limited", "{request}",
+            "Requests refused with 429 because their client address was over its rate limit, by route.");
     }
 
     public void SessionIssued() => _sessions.Add(1, Outcome("issued"));
@@ -41,6 +45,9 @@ internal sealed class AuthBridgeMetrics
 
     /// <summary>One push registration request; <paramref name="outcome"/> is a fixed snake-case label.</summary>
     public void PushRegistration(string outcome) => _pushRegistrations.Add(1, Outcome(outcome));
+
+    /// <summary>One request refused by the per-address rate limit; <paramref name="route"/> is the endpoint's route template.</summary>
+    public void RateLimited(string route) => _rateLimited.Add(1, new KeyValuePair<string, object?>(RouteAttribute, route));
 
     private static KeyValuePair<string, object?> Outcome(string value) => new(OutcomeAttribute, value);
 }

@@ -73,4 +73,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2042, EventName = "ClusterErasureIncomplete", Level = LogLevel.Warning,
         Message = "No home node deleted the account (asked {NodeCount}): its rows are deleted from SQL, but its contacts were not told and an open session lasts until it disconnects")]
     public static partial void ClusterErasureIncomplete(ILogger logger, int nodeCount);
+
+    [LoggerMessage(EventId = 2050, EventName = "RequestRateLimited", Level = LogLevel.Debug,
+        Message = "Request to {Route} refused with 429: its client address is over its rate limit; retry after {RetryAfterSeconds} s")]
+    public static partial void RequestRateLimited(ILogger logger, string route, int retryAfterSeconds);
 }

@@ -11,10 +11,13 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
+// The internal port (health, metrics) branches off here, before the limiter; every public endpoint is limited per client address.
 app.MapDefaultEndpoints();
-app.MapSessionApi();
-app.MapAccountApi();
-app.MapPushRegistrationApi();
-app.MapDevTokenApi();
+app.UseClientRateLimit();
+var publicApi = app.MapGroup("").RequireRateLimiting(ClientRateLimit.PolicyName);
+publicApi.MapSessionApi();
+publicApi.MapAccountApi();
+publicApi.MapPushRegistrationApi();
+publicApi.MapDevTokenApi();
 
 app.Run();

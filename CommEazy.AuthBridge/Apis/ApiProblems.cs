@@ -9,6 +9,7 @@ internal static class ApiProblems
 {
     public const string TokenRejectedTitle = "Firebase ID token rejected";
     public const string UnavailableTitle = "Service temporarily unavailable";
+    public const string TooManyRequestsTitle = "Too many requests";
 
     /// <summary>401 with the rejection reason; 503 when the reason is ours (no signing keys).</summary>
     public static ProblemHttpResult Refused(HttpContext context, TokenRejection rejection)
@@ -26,5 +27,12 @@ internal static class ApiProblems
     {
         context.Response.Headers.RetryAfter = Random.Shared.Next(5, 16).ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: UnavailableTitle, detail: detail);
+    }
+
+    /// <summary>429 with Retry-After: when this client address has a request again.</summary>
+    public static ProblemHttpResult TooManyRequests(HttpContext context, int retryAfterSeconds, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: TooManyRequestsTitle, detail: detail);
     }
 }

@@ -1,8 +1,6 @@
-using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.HttpOverrides;
 
 namespace CommEazy.Edge.PublicFace;
 
@@ -64,17 +62,7 @@ internal static class PublicListener
                 };
             });
         });
-        builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
-        {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            forwarded.ForwardLimit = 1;
-            forwarded.KnownProxies.Clear();
-            forwarded.KnownIPNetworks.Clear();
-            foreach (var proxy in edge.TrustedProxies)
-            {
-                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy.Contains('/') ? proxy : $"{proxy}/{(IPAddress.Parse(proxy).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"));
-            }
-        });
+        builder.Services.Configure<ForwardedHeadersOptions>(forwarded => forwarded.TrustOnly(edge.TrustedProxies));
         return builder;
     }
 }

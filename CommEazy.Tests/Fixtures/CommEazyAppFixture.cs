@@ -50,6 +50,13 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
     /// </summary>
     public const int EdgeConnectionsPerAddress = 250;
     public int AuthBridgePort { get; } = FreeTcpPort();
+
+    /// <summary>
+    /// The AuthBridge's per-address rate limit in this cluster (burst and per second): every app of every test signs in
+    /// from 127.0.0.1, hundreds within seconds (the reconnect storm: 200 apps), which the production default (30, 10/s)
+    /// would refuse. The limit itself is tested in memory (<c>AuthBridge/ClientRateLimitTests</c>).
+    /// </summary>
+    public const int AuthBridgeRequestsPerAddress = 100_000;
     /// <summary>Coturn's published STUN/TURN port (UDP and TCP), what Prosody tells apps.</summary>
     public int TurnPort { get; } = FreeTcpPort();
     public FakeLogCollector Logs { get; private set; } = null!;
@@ -98,6 +105,8 @@ public sealed class CommEazyAppFixture : IAsyncLifetime
              "--CommEazy:PrometheusScrapeInterval=2s", "--CommEazy:PostgresReplica=true",
              $"--CommEazy:Edge:AdmissionRatePerNode={EdgeAdmissionRate}", $"--CommEazy:Edge:AdmissionBurstPerNode={EdgeAdmissionBurst}",
              "--CommEazy:Edge:AdmissionQueuePerNode=10", "--CommEazy:Edge:AdmissionRetryJitterSeconds=2",
+             $"--CommEazy:AuthBridge:RequestBurstPerAddress={AuthBridgeRequestsPerAddress}",
+             $"--CommEazy:AuthBridge:RequestsPerSecondPerAddress={AuthBridgeRequestsPerAddress}",
              .. _push.AppHostArguments(), .. EdgePublicFaceArguments()],
             (options, _) => options.DisableDashboard = true);
         builder.WithRandomSecretParameters().WithRandomVolumeNames(_volumes);

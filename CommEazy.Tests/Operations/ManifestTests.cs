@@ -95,6 +95,20 @@ public sealed class ManifestTests
         Assert.False(resources.ContainsKey("prosody-4"));
     }
 
+    [Fact]
+    public void AuthBridgeSettings_ReachTheAuthBridge()
+    {
+        // Act: an operator tunes the AuthBridge from the AppHost's configuration, as CommEazy:Edge:* tunes the Edge.
+        var (manifest, _) = Publish(new Dictionary<string, string>(), "--CommEazy:AuthBridge:RequestBurstPerAddress=55",
+            "--CommEazy:AuthBridge:RequestsPerSecondPerAddress=7", "--CommEazy:AuthBridge:TrustedProxies:0=10.0.0.0/8");
+        var authBridge = Env(manifest["resources"]!.AsObject(), "authbridge");
+
+        // Assert
+        Assert.Equal("55", authBridge["AuthBridge__RequestBurstPerAddress"]);
+        Assert.Equal("7", authBridge["AuthBridge__RequestsPerSecondPerAddress"]);
+        Assert.Equal("10.0.0.0/8", authBridge["AuthBridge__TrustedProxies__0"]);
+    }
+
     private static Dictionary<string, string> Env(JsonObject resources, string name) =>
         resources[name]!["env"]!.AsObject().ToDictionary(kv => kv.Key, kv => (string)kv.Value!);
 
