@@ -40,7 +40,8 @@ internal static partial class ResourceLogErrors
     // resource that never gets there fails the run anyway): PostgreSQL refuses the probe's connection while it is
     // still starting up and logs the probe of a database Aspire has not created yet, and the health check service
     // logs each failed probe; the fixture's resilience handler (Polly) logs a probe that timed out against a container
-    // still starting.
-    [GeneratedRegex(@"FATAL:  (database ""\w+"" does not exist|the database system is starting up)")]
+    // still starting. And on an empty database the nodes, starting together, race to create Prosody's tables: each
+    // mod_storage_sql runs CREATE TABLE IF NOT EXISTS at start and ignores a failure, but PostgreSQL logs the loser's.
+    [GeneratedRegex(@"FATAL:  (database ""\w+"" does not exist|the database system is starting up)|ERROR:  duplicate key value violates unique constraint ""pg_(type_typname|class_relname)_nsp_index""")]
     private static partial Regex StartupProbe();
 }
