@@ -40,11 +40,12 @@ public static class TrustedProxies
 
     /// <summary>
     /// Believes the last <c>X-Forwarded-For</c> hop only from <paramref name="proxies"/> and from nobody else (the
-    /// framework's default trusts loopback); an entry that does not parse throws, naming it.
+    /// framework's default trusts loopback); an entry that does not parse throws, naming it. With no proxy the header
+    /// is not read at all: the middleware checks the sender only when some proxy or network is known, and with both
+    /// lists empty it would believe anybody.
     /// </summary>
     public static ForwardedHeadersOptions TrustOnly(this ForwardedHeadersOptions options, IEnumerable<string> proxies)
     {
-        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
         options.ForwardLimit = 1;
         options.KnownProxies.Clear();
         options.KnownIPNetworks.Clear();
@@ -54,6 +55,7 @@ public static class TrustedProxies
                 ? network
                 : throw new FormatException($"trusted proxy '{proxy}' is not an IP address or a CIDR such as 10.0.0.0/8"));
         }
+        options.ForwardedHeaders = options.KnownIPNetworks.Count > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
         return options;
     }
 }

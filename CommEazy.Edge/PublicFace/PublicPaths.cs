@@ -27,7 +27,7 @@ internal static class PublicPaths
     /// </summary>
     public static IEndpointRouteBuilder MapPublicFallback(this IEndpointRouteBuilder app)
     {
-        app.MapFallback("{*path}", (HttpContext context, ILogger<Program> logger) =>
+        app.MapFallback("{*path}", (HttpContext context, ILogger<Program> logger, EdgeMetrics metrics) =>
         {
             var path = context.Request.Path;
             if (ReadOnlyPaths.Any(p => path.Equals(p, StringComparison.OrdinalIgnoreCase)))
@@ -37,6 +37,7 @@ internal static class PublicPaths
                     detail: $"{path} answers GET and HEAD only");
             }
             Log.PathRefused(logger, context.Request.Method, path);
+            metrics.Refused("not-public-path");
             return Forbidden();
         });
         return app;

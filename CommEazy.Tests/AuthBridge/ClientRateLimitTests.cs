@@ -140,6 +140,20 @@ public sealed class ClientRateLimitTests
     }
 
     [Fact]
+    public async Task NoTrustedProxy_RotatingForwardedFor_IsStillLimited()
+    {
+        // Arrange: the default, no proxy trusted (ASP.NET Core would believe everybody if it were given empty lists).
+        await using var factory = new AuthBridgeFactory("Production", settings: LowLimit());
+        var n = 0;
+
+        // Act
+        var answers = await SendUntilRefusedAsync(factory, () => Request("POST", "/v1/session", Client, forwardedFor: $"203.0.113.{++n}"));
+
+        // Assert
+        Assert.Equal(StatusCodes.Status429TooManyRequests, answers[^1].Status);
+    }
+
+    [Fact]
     public async Task InternalPort_IsNeverLimited()
     {
         // Arrange: this address has used up its public requests.

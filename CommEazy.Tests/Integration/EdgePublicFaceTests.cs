@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Aspire.Hosting.Testing;
+using CommEazy.Tests.Edge;
 using CommEazy.Tests.Fixtures;
 
 namespace CommEazy.Tests.Integration;
@@ -27,12 +28,15 @@ public sealed class EdgePublicFaceTests(CommEazyAppFixture cluster)
     {
         Assert.SkipWhen(DockerEnvironment.SkipReason is not null, DockerEnvironment.SkipReason ?? "");
         using var edge = cluster.App.CreateHttpClient("edge", "http");
+        var refusedBefore = await EdgeRefusals.CountAsync(cluster, "not-public-path");
 
         using var response = await edge.GetAsync(path, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.False(response.Headers.Contains("Server"), "the Edge must not announce its server software");
+        Assert.True(await EdgeRefusals.RisenAboveAsync(cluster, "not-public-path", refusedBefore) > refusedBefore,
+            "the 403 is not counted in commeazy_edge_refusals_total{reason=\"not-public-path\"}");
     }
 
     [Theory]

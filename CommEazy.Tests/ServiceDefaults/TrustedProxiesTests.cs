@@ -49,6 +49,28 @@ public sealed class TrustedProxiesTests
         Assert.Equal(1, options.ForwardLimit);
     }
 
+    [Theory]
+    [InlineData(new string[0], "192.0.2.10", "192.0.2.10")] // no proxy: the header is ignored, whoever sends it
+    [InlineData(new[] { "10.0.0.0/8" }, "192.0.2.10", "192.0.2.10")] // a sender that is not a trusted proxy
+    [InlineData(new[] { "10.0.0.0/8" }, "10.1.2.3", "203.0.113.7")] // a trusted proxy: its client counts
+    public async Task TrustOnly_ForwardedFor_BelievedOnlyFromATrustedProxy(string[] proxies, string sender, string expected)
+    {
+        // Arrange: the framework's middleware with these options, and a request claiming to be for 203.0.113.7.
+        var options = new ForwardedHeadersOptions().TrustOnly(proxies);
+        IPAddress? seen = null;
+        var middleware = new ForwardedHeadersMiddleware(context => { seen = context.Connection.RemoteIpAddress; return Task.CompletedTask; },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Microsoft.Extensions.Options.Options.Create(options));
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        request.Connection.RemoteIpAddress = IPAddress.Parse(sender);
+        request.Request.Headers["X-Forwarded-For"] = "203.0.113.7";
+
+        // Act
+        await middleware.Invoke(request);
+
+        // Assert
+        Assert.Equal(IPAddress.Parse(expected), seen);
+    }
+
     [Fact]
     public void TrustOnly_BadEntry_ThrowsNamingIt()
     {
