@@ -1,4 +1,5 @@
 using CommEazy.Edge.LoadBalancing;
+using CommEazy.Edge.PublicFace;
 using Yarp.ReverseProxy.LoadBalancing;
 
 namespace CommEazy.Edge.Cluster;
@@ -26,10 +27,8 @@ internal static class HomeNodeRouting
             if (node is null)
             {
                 metrics.Refused("no-node");
-                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await Results.Problem(title: "No XMPP node available",
-                    detail: $"no cluster node can take this connection right now; retry in {RetryAfterSeconds} s",
-                    statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+                await RetryLater.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "No XMPP node available",
+                    $"no cluster node can take this connection right now; retry in {RetryAfterSeconds} s", RetryAfterSeconds);
                 return;
             }
             feature.AvailableDestinations = [node];

@@ -25,10 +25,8 @@ internal static class ConnectionsPerAddress
                 Release(counts, address);
                 metrics.Refused("too-many-connections");
                 Log.TooManyConnections(logger, limit);
-                context.Response.Headers.RetryAfter = "30";
-                await Results.Problem(title: "Too many connections",
-                    detail: $"this address already holds {limit} connections to the Edge",
-                    statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
+                await RetryLater.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many connections",
+                    $"this address already holds {limit} connections to the Edge", retryAfterSeconds: 30);
                 return;
             }
             try

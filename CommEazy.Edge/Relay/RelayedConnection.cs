@@ -53,8 +53,7 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
                 var peek = await source.ReceiveAsync(Memory<byte>.Empty, stop);
                 if (peek.MessageType == WebSocketMessageType.Close)
                 {
-                    await PassOnCloseAsync(source, target);
-                    return fromClient ? "client-closed" : "node-closed";
+                    return await ClosedAsync(source, target, fromClient);
                 }
                 // Toward the node a message goes on only when whole, as one frame: Prosody refuses continuation frames
                 // (RFC 7395 §3.3.3), however the app or the network split the message. Toward the app each piece goes
@@ -72,8 +71,7 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
                         var received = await source.ReceiveAsync(buffer.AsMemory(length), stop);
                         if (received.MessageType == WebSocketMessageType.Close)
                         {
-                            await PassOnCloseAsync(source, target);
-                            return fromClient ? "client-closed" : "node-closed";
+                            return await ClosedAsync(source, target, fromClient);
                         }
                         length += received.Count;
                         if (fromClient && length > maxMessageBytes)
@@ -128,14 +126,18 @@ internal sealed class RelayedConnection(WebSocket client, WebSocket node, string
         return bigger;
     }
 
-    /// <summary>The source sent a close frame: send the same close on, and finish the source's close handshake.</summary>
-    private static async Task PassOnCloseAsync(WebSocket source, WebSocket target)
+    /// <summary>
+    /// The source sent a close frame: send the same close on, and finish the source's close handshake. Returns how the
+    /// connection ended (a metric label).
+    /// </summary>
+    private static async Task<string> ClosedAsync(WebSocket source, WebSocket target, bool fromClient)
     {
         await CloseQuietlyAsync(target, source.CloseStatus ?? WebSocketCloseStatus.NormalClosure, source.CloseStatusDescription);
         if (source.State == WebSocketState.CloseReceived)
         {
             await CloseQuietlyAsync(source, source.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null);
         }
+        return fromClient ? "client-closed" : "node-closed";
     }
 
     private async Task TooBigAsync()

@@ -38,7 +38,7 @@ internal static class WebSocketRelay
         if (lease is null)
         {
             metrics.Upgrade(node.DestinationId, "refused");
-            await Refuse(context, StatusCodes.Status503ServiceUnavailable, "Too many connections at once",
+            await RetryLater.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Too many connections at once",
                 "the cluster is taking back many apps at once; retry after the delay given", admission.RetryAfterWithJitter());
             return;
         }
@@ -48,7 +48,7 @@ internal static class WebSocketRelay
         {
             metrics.Upgrade(node.DestinationId, "node-unreachable");
             Log.NodeDidNotAnswer(logger, node.DestinationId);
-            await Refuse(context, StatusCodes.Status502BadGateway, "XMPP node did not answer",
+            await RetryLater.WriteAsync(context, StatusCodes.Status502BadGateway, "XMPP node did not answer",
                 $"the node for this connection did not take it within {options.UpgradeTimeout.TotalSeconds:0.#} s; retry", 1);
             return;
         }
@@ -110,11 +110,5 @@ internal static class WebSocketRelay
         }
         upstream.Dispose();
         return null;
-    }
-
-    private static Task Refuse(HttpContext context, int status, string title, string detail, int retryAfterSeconds)
-    {
-        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Results.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(context);
     }
 }

@@ -56,7 +56,9 @@ internal sealed class ProsodyProxyConfigProvider(IOptions<EdgeOptions> options) 
                     Path = WebSocketPath,
                     Policy = HealthCheckPolicyNames.FallRise,
                 },
-                // A failed connection to a node takes it out at once, until the active checks bring it back.
+                // With Edge:Relay=false (YARP forwards), a failed connection to a node takes it out at once, until the
+                // active checks bring it back. The relay does not feed this: its failed connects answer 502 and the
+                // client retries, while the membership (TTL 4 s) and the active checks take the node out.
                 Passive = new PassiveHealthCheckConfig
                 {
                     Enabled = true,
